@@ -1,0 +1,460 @@
+"""Questions several rule families ask of Python sources: what a parser accepts, what a
+script launches, where a path points, what a function can reach, what a line's comment is."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+import libcst as cst
+
+from .pyindex import Call, Function, Index, dotted_name, iter_subtree, string_value
+from .pysource import PythonSource
+
+PLACEHOLDER = re.compile(r"\b\w*PLACEHOLDER\w*\b")
+SUBPROCESS_CALLS = {
+    "subprocess.run", "subprocess.Popen", "subprocess.call", "subprocess.check_call",
+    "subprocess.check_output", "os.system", "os.execv", "os.execvp", "os.spawnv",
+    "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell",
+}
+
+
+# -- comments -------------------------------------------------------------
+
+def python_comment(text: str) -> Optional[str]:
+    """The comment of one Python source line, ignoring `#` inside string literals."""
+    quote = None
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 2
+                continue
+            if text.startswith(quote, i):
+                i += len(quote)
+                quote = None
+                continue
+        elif ch in "\"'":
+            quote = text[i:i + 3] if text[i:i + 3] in ('"""', "'''") else ch
+            i += len(quote)
+            continue
+        elif ch == "#":
+            return text[i + 1:].strip()
+        i += 1
+    return None
+
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
+
+
+def explains(comment: Optional[str]) -> bool:
+    """A comment explains a placeholder when it says more than the token itself."""
+    if not comment:
+        return False
+    rest = PLACEHOLDER.sub(" ", comment)
+    words = [w for w in _WORD.findall(rest) if w.lower() not in ("placeholder", "placeholders", "todo")]
+    return len(words) >= 2
+
+
+_SELF_EXPLAINING = re.compile(
+    r"\b(replac\w*|substitut\w*|fill(ed)? in|insert\w*|implement\w*|populat\w*|will be|to be|e\.g\.|such as)\b",
+    re.I,
+)
+_TOKEN_THEN_WORDS = re.compile(r"\b\w*PLACEHOLDER\w*\s*[:\u2013-]\s*[A-Za-z]+\W+[A-Za-z]+")
+
+
+def explains_itself(text: str) -> bool:
+    """Free text around a token that says what replaces it ("PLACEHOLDER: replace with …")."""
+    return bool(_SELF_EXPLAINING.search(PLACEHOLDER.sub(" ", text)) or _TOKEN_THEN_WORDS.search(text))
+
+
+# -- string statements ----------------------------------------------------
+
+def is_docstring(index: Index, node: cst.CSTNode, stmt: int) -> bool:
+    statement = index.statements[stmt] if 0 <= stmt < len(index.statements) else None
+    return isinstance(statement, cst.Expr) and statement.value is node
+
+
+# -- argparse -------------------------------------------------------------
+
+@dataclass
+class Flag:
+    names: tuple[str, ...]
+    required: bool
+    positional: bool
+    node: cst.Call
+
+
+@dataclass
+class ParserSpec:
+    flags: list[Flag] = field(default_factory=list)
+    tolerant: bool = False  # parse_known_args: unknown flags do not fail
+
+    def defines(self, option: str) -> bool:
+        for flag in self.flags:
+            if option in flag.names:
+                return True
+            # argparse accepts unambiguous prefixes of long options
+            if option.startswith("--") and any(n.startswith(option) for n in flag.names):
+                return True
+        return False
+
+    @property
+    def options(self) -> list[str]:
+        return [n for f in self.flags for n in f.names if n.startswith("-")]
+
+
+def parser_spec(source: PythonSource) -> Optional[ParserSpec]:
+    """The argparse interface a script defines, or None when it uses no argparse parser."""
+    index = source.index
+    if not any(c.qualname in ("argparse.ArgumentParser",) or c.name.endswith("ArgumentParser")
+               for c in index.calls):
+        return None
+    spec = ParserSpec()
+    for call in index.calls:
+        if not call.name.endswith(".add_argument"):
+            continue
+        names = []
+        for arg in call.node.args:
+            if arg.keyword is not None:
+                break
+            value = string_value(arg.value)
+            if value is not None:
+                names.append(value)
+        if not names:
+            continue
+        positional = not names[0].startswith("-")
+        required = positional and literal(call.keyword("nargs")) not in ("?", "*")
+        req = call.keyword("required")
+        if isinstance(req, cst.Name):
+            required = req.value == "True"
+        if call.keyword("default") is not None and positional:
+            required = literal(call.keyword("nargs")) not in ("?", "*") and required
+        spec.flags.append(Flag(tuple(names), required, positional, call.node))
+    spec.tolerant = any(c.name.endswith("parse_known_args") for c in index.calls)
+    return spec
+
+
+def literal(node: Optional[cst.CSTNode]):
+    if node is None:
+        return None
+    value = string_value(node)
+    if value is not None:
+        return value
+    if isinstance(node, cst.Integer):
+        return int(node.value.replace("_", ""), 0) if node.value.isdigit() else node.value
+    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+        return {"True": True, "False": False, "None": None}[node.value]
+    return None
+
+
+# -- launched commands ----------------------------------------------------
+
+@dataclass
+class Launch:
+    """A command list that runs one of the bundle's modules (`python -m src.train …`)."""
+    target: str  # bundle path of the launched script: src/train.py
+    node: cst.CSTNode  # the list literal holding the module name
+    flags: list[tuple[str, cst.CSTNode]]  # option strings passed, with where they are
+    scope: Optional[Function]
+    stmt: int
+
+
+_MODULE_ARG = re.compile(r"^(?:src[./])?(\w+)(?:\.py)?$")
+
+
+def launch_target(value: str) -> Optional[str]:
+    """`src.train`, `src/train.py` → `src/train.py`."""
+    value = value.strip()
+    if value.startswith("src.") and value.count(".") == 1:
+        return f"src/{value[4:]}.py"
+    if value.startswith("src/") and value.endswith(".py"):
+        return value
+    return None
+
+
+def launches(source: PythonSource) -> list[Launch]:
+    index = source.index
+    out = []
+    for lst in _list_literals(index):
+        target = None
+        for el in lst.elements:
+            value = string_value(el.value)
+            if value is not None and launch_target(value):
+                target = launch_target(value)
+                break
+            if value is not None and " -m src." in f" {value}":
+                match = re.search(r"-m\s+(src\.\w+)", value)
+                target = launch_target(match.group(1)) if match else None
+                if target:
+                    break
+        if target is None:
+            continue
+        stmt = index.stmt_of.get(id(lst), -1)
+        scope = _scope_of_stmt(index, stmt)
+        flags = _option_strings(lst, after_module=True)
+        var = _assigned_name(index, lst, stmt)
+        if var is not None:
+            flags.extend(_extensions(index, var, scope))
+        out.append(Launch(target, lst, flags, scope, stmt))
+    return out
+
+
+def _list_literals(index: Index) -> Iterable[cst.List]:
+    seen = set()
+    for s in index.strings:
+        value = s.value
+        if launch_target(value) or "-m src." in value:
+            statement = index.statements[s.stmt] if s.stmt >= 0 else None
+            if statement is None:
+                continue
+            for node in iter_subtree(statement):
+                if isinstance(node, cst.List) and id(node) not in seen and any(
+                    el.value is s.node for el in node.elements
+                ):
+                    seen.add(id(node))
+                    index.stmt_of[id(node)] = s.stmt
+                    yield node
+
+
+def _scope_of_stmt(index: Index, stmt: int) -> Optional[Function]:
+    best = None
+    for fn in index.functions:
+        if fn.stmt < stmt and stmt <= _last_stmt(index, fn):
+            if best is None or fn.stmt > best.stmt:
+                best = fn
+    return best
+
+
+def _last_stmt(index: Index, fn: Function) -> int:
+    cached = getattr(fn, "_last", None)
+    if cached is None:
+        last = fn.stmt
+        for node in iter_subtree(fn.node.body):
+            ordinal = index.stmt_of.get(id(node))
+            if ordinal is not None and ordinal > last:
+                last = ordinal
+        fn._last = cached = last  # type: ignore[attr-defined]
+    return cached
+
+
+def _option_strings(node: cst.CSTNode, after_module: bool = False) -> list[tuple[str, cst.CSTNode]]:
+    """Option strings in a list literal; with `after_module`, only those after `src.x`
+    (what precedes it, like `-u -m`, are the interpreter's options)."""
+    out = []
+    elements = list(node.elements) if isinstance(node, (cst.List, cst.Tuple)) else []
+    if after_module:
+        for position, el in enumerate(elements):
+            value = string_value(el.value)
+            if value is not None and (launch_target(value) or "-m src." in f" {value}"):
+                elements = elements[position + 1:]
+                break
+    for el in elements:
+        value = string_value(el.value)
+        if value is not None and value.startswith("-") and len(value) > 1 and not value[1:2].isdigit():
+            out.append((value.split("=", 1)[0], el.value))
+    return out
+
+
+def _assigned_name(index: Index, node: cst.CSTNode, stmt: int) -> Optional[str]:
+    statement = index.statements[stmt] if 0 <= stmt < len(index.statements) else None
+    if isinstance(statement, (cst.Assign, cst.AnnAssign)):
+        value = statement.value
+        if value is node or (isinstance(value, cst.BinaryOperation) and node in (value.left, value.right)):
+            targets = statement.targets if isinstance(statement, cst.Assign) else [statement]
+            for t in targets:
+                if isinstance(t.target, cst.Name):
+                    return t.target.value
+    return None
+
+
+def _extensions(index: Index, var: str, scope: Optional[Function]) -> list[tuple[str, cst.CSTNode]]:
+    """Options added later with `cmd.append(…)`, `cmd.extend([...])` or `cmd += [...]`."""
+    out = []
+    for call in index.calls:
+        if call.scope is not scope or call.name not in (f"{var}.append", f"{var}.extend", f"{var}.insert"):
+            continue
+        for arg in call.node.args:
+            value = string_value(arg.value)
+            if value is not None and value.startswith("-") and len(value) > 1:
+                out.append((value.split("=", 1)[0], arg.value))
+            out.extend(_option_strings(arg.value))
+    for statement in index.statements:
+        if isinstance(statement, cst.AugAssign) and isinstance(statement.target, cst.Name) \
+                and statement.target.value == var:
+            out.extend(_option_strings(statement.value))
+    return out
+
+
+# -- reachability ---------------------------------------------------------
+
+def callees(index: Index, fn: Function) -> set[str]:
+    """Names of this file's functions that `fn` calls or hands to a thread or pool."""
+    local = {f.name for f in index.functions}
+    out = set()
+    for call in index.calls:
+        if call.scope is None or not _within(call.scope, fn):
+            continue
+        if call.name in local:
+            out.add(call.name)
+        for arg in call.node.args:
+            if isinstance(arg.value, cst.Name) and arg.value.value in local:
+                out.add(arg.value.value)
+    return out
+
+
+def _within(scope: Function, fn: Function) -> bool:
+    while scope is not None:
+        if scope is fn:
+            return True
+        scope = scope.parent
+    return False
+
+
+def reachable(index: Index, start: Function) -> set[str]:
+    seen = {start.name}
+    todo = [start]
+    while todo:
+        fn = todo.pop()
+        for name in callees(index, fn):
+            if name not in seen:
+                seen.add(name)
+                target = index.function(name)
+                if target is not None:
+                    todo.append(target)
+    return seen
+
+
+def spawns_subprocess(index: Index, names: set[str]) -> bool:
+    return any(c.qualname in SUBPROCESS_CALLS and c.scope is not None and c.scope.name in names
+               for c in index.calls) or any(c.qualname in SUBPROCESS_CALLS and c.scope is None for c in index.calls)
+
+
+# -- values and paths -----------------------------------------------------
+
+def resolve(index: Index, expr: cst.CSTNode, scope: Optional[Function], depth: int = 0) -> cst.CSTNode:
+    """Follow a name to the one value assigned to it, when there is exactly one."""
+    while isinstance(expr, cst.Name) and depth < 8:
+        values = [v for v in index.assigned(expr.value, scope) if v is not None]
+        if len(values) != 1 or isinstance(values[0], cst.Name) and values[0].value == expr.value:
+            return expr
+        expr = values[0]
+        depth += 1
+    return expr
+
+
+@dataclass(frozen=True)
+class Part:
+    kind: str  # "lit": a literal piece of path; "var": a named value; "unknown"
+    text: str
+
+
+def path_parts(source: PythonSource, expr: cst.CSTNode, scope: Optional[Function], depth: int = 0) -> list[Part]:
+    """A path expression as literal pieces and named values: `results_dir / run_id / "images"`."""
+    if depth > 12:
+        return [Part("unknown", "…")]
+    index = source.index
+    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
+        value = string_value(expr) or ""
+        return [Part("lit", p) for p in value.split("/") if p and p != "."]
+    if isinstance(expr, cst.FormattedString):
+        return _fstring_parts(source, expr, scope, depth)
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+        return path_parts(source, expr.left, scope, depth + 1) + path_parts(source, expr.right, scope, depth + 1)
+    if isinstance(expr, cst.Call):
+        name = dotted_name(expr.func)
+        args = [a.value for a in expr.args if a.keyword is None]
+        if name in ("os.path.join", "path.join", "Path", "pathlib.Path", "PurePath", "str", "os.fspath"):
+            out: list[Part] = []
+            for arg in args:
+                out.extend(path_parts(source, arg, scope, depth + 1))
+            return out
+        if name.endswith(".joinpath") and isinstance(expr.func, cst.Attribute):
+            out = path_parts(source, expr.func.value, scope, depth + 1)
+            for arg in args:
+                out.extend(path_parts(source, arg, scope, depth + 1))
+            return out
+        if name.endswith((".resolve", ".absolute", ".expanduser")) and isinstance(expr.func, cst.Attribute):
+            return path_parts(source, expr.func.value, scope, depth + 1)
+        return [Part("unknown", name or "call")]
+    if isinstance(expr, cst.Attribute):
+        return [Part("var", expr.attr.value)]
+    if isinstance(expr, cst.Subscript):  # cfg["run_id"] stands for the run id
+        key = next((s.key for s in index.subscripts if s.node is expr), None)
+        return [Part("var", key)] if key else [Part("unknown", "subscript")]
+    if isinstance(expr, cst.Name):
+        resolved = resolve(index, expr, scope)
+        if resolved is not expr:
+            return path_parts(source, resolved, scope, depth + 1)
+        if scope is not None and expr.value in scope.params:
+            bound = _argument_everywhere(source, scope, expr.value, depth)
+            if bound is not None:
+                return bound
+        return [Part("var", expr.value)]
+    return [Part("unknown", type(expr).__name__)]
+
+
+def _fstring_parts(source, expr: cst.FormattedString, scope, depth) -> list[Part]:
+    out: list[Part] = []
+    pending = ""
+    for piece in expr.parts:
+        if isinstance(piece, cst.FormattedStringText):
+            pending += piece.value
+            continue
+        inner = path_parts(source, piece.expression, scope, depth + 1)
+        pieces = pending.split("/")
+        for p in pieces[:-1]:
+            if p:
+                out.append(Part("lit", p))
+        tail = pieces[-1]
+        if tail:  # text glued to the value: `{run_id}_loss.pdf` stays one piece
+            out.append(Part("lit", tail))
+        out.extend(inner)
+        pending = ""
+    for p in pending.split("/"):
+        if p:
+            out.append(Part("lit", p))
+    return _glue(out, expr)
+
+
+def _glue(parts: list[Part], expr: cst.FormattedString) -> list[Part]:
+    # f"{a}/{b}_x.pdf": pieces not separated by "/" belong to one path component
+    text = "".join(
+        p.value if isinstance(p, cst.FormattedStringText) else "\0" for p in expr.parts
+    )
+    if "/" not in text:
+        joined = "".join(p.text if p.kind == "lit" else "{" + p.text + "}" for p in parts)
+        kinds = {p.kind for p in parts}
+        return [Part("lit" if kinds == {"lit"} else "var", joined)] if parts else []
+    return parts
+
+
+def _argument_everywhere(source: PythonSource, fn: Function, param: str, depth: int) -> Optional[list[Part]]:
+    """The path a parameter receives, when every call of the function in the file agrees."""
+    index = source.index
+    try:
+        position = fn.params.index(param)
+    except ValueError:
+        return None
+    if fn.params and fn.params[0] in ("self", "cls"):
+        position -= 1
+    found: Optional[list[Part]] = None
+    for call in index.calls:
+        if call.name != fn.name and not call.name.endswith("." + fn.name):
+            continue
+        arg = call.keyword(param)
+        if arg is None and position >= 0:
+            arg = call.positional(position)
+        if arg is None:
+            return None
+        parts = path_parts(source, arg, call.scope, depth + 1)
+        if found is None:
+            found = parts
+        elif parts != found:
+            return None
+    return found
+
+
+def render(parts: list[Part]) -> str:
+    return "/".join(p.text if p.kind == "lit" else "{" + p.text + "}" for p in parts)

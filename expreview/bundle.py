@@ -1,0 +1,73 @@
+"""The Bundle: the files under review and their context, with lazily parsed documents."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from .findings import Finding
+from .pysource import PythonSource
+from .tomlsource import TomlSource
+from .yamlsource import YamlSource
+
+STAGES = ("base", "derived", "hydra")
+
+# Pipeline keys of a JSON bundle and the paths they stand for.
+PIPELINE_KEYS = {
+    "train_py": "src/train.py",
+    "evaluate_py": "src/evaluate.py",
+    "preprocess_py": "src/preprocess.py",
+    "model_py": "src/model.py",
+    "main_py": "src/main.py",
+    "pyproject_toml": "pyproject.toml",
+    "smoke_test_yaml": "config/smoke_test.yaml",
+    "full_experiment_yaml": "config/full_experiment.yaml",
+    "config_yaml": "config/config.yaml",
+}
+
+
+@dataclass
+class Bundle:
+    files: dict[str, str]
+    stage: Optional[str] = None  # base | derived | hydra; None until decided
+    options: dict[str, Any] = field(default_factory=dict)
+    run_variations: Optional[list[str]] = None
+    base: Optional["Bundle"] = None
+    # Where the bundle came from, and how its stage and options were decided.
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+    # Problems the loader met (undecodable files, …), reported as findings.
+    load_findings: list[Finding] = field(default_factory=list)
+    _docs: dict[str, object] = field(default_factory=dict, repr=False)
+
+    def option(self, name: str, default: Any = None) -> Any:
+        return self.options.get(name, default)
+
+    def has(self, path: str) -> bool:
+        return path in self.files
+
+    def paths(self, suffix: str = "") -> list[str]:
+        return sorted(p for p in self.files if p.endswith(suffix)) if suffix else sorted(self.files)
+
+    def python(self, path: str) -> Optional[PythonSource]:
+        return self._doc(path, PythonSource)
+
+    def yaml(self, path: str) -> Optional[YamlSource]:
+        return self._doc(path, YamlSource)
+
+    def toml(self, path: str) -> Optional[TomlSource]:
+        return self._doc(path, TomlSource)
+
+    def python_files(self) -> list[PythonSource]:
+        return [self.python(p) for p in self.paths(".py")]
+
+    def yaml_files(self) -> list[YamlSource]:
+        return [self.yaml(p) for p in self.paths() if p.endswith((".yaml", ".yml"))]
+
+    def _doc(self, path: str, kind: type):
+        doc = self._docs.get(path)
+        if doc is None:
+            text = self.files.get(path)
+            if text is None:
+                return None
+            doc = self._docs[path] = kind(path, text)
+        return doc

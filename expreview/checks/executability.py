@@ -1,0 +1,215 @@
+"""PY: the code can run at all: it parses, its names exist, its imports resolve."""
+from __future__ import annotations
+
+import libcst as cst
+from pyflakes import checker as flakes
+from pyflakes import messages as flake_messages
+
+from ..analysis import is_docstring
+from ..bundle import Bundle
+from ..findings import ERROR, WARNING, Span
+from ..rule import Example, Hit, rule
+
+ALL = ("base", "derived", "hydra")
+
+
+@rule(
+    code="PY001", name="syntax-error", stages=ALL, severity=ERROR,
+    criterion="The code is immediately executable: every Python file parses.",
+    rationale="A syntax error stops the run before anything else happens.",
+    invalid=[Example(files={"src/train.py": "def main(:\n    pass\n"})],
+    valid=[Example(files={"src/train.py": "def main():\n    pass\n"})],
+)
+def syntax_error(bundle: Bundle):
+    for source in bundle.python_files():
+        problem = source.parse_problem
+        if problem is not None:
+            yield Hit(source.path, f"{source.path} does not parse: {problem.message}; fix the syntax",
+                      Span(problem.line, problem.column, problem.line, problem.column))
+
+
+_UNDEFINED = (flake_messages.UndefinedName, flake_messages.UndefinedLocal, flake_messages.UndefinedExport)
+
+
+@rule(
+    code="PY002", name="undefined-name", stages=ALL, severity=ERROR,
+    criterion="The code is immediately executable: no undefined names.",
+    rationale="An undefined name raises NameError when its line runs, often after hours of training.",
+    invalid=[Example(files={"src/train.py": "def main():\n    return undefined_helper(1)\n"})],
+    valid=[Example(files={"src/train.py": "def helper(x):\n    return x\n\n\ndef main():\n    return helper(1)\n"})],
+)
+def undefined_name(bundle: Bundle):
+    for source in bundle.python_files():
+        if not source.ok:
+            continue
+        result = flakes.Checker(source.tree, filename=source.path)
+        for message in sorted(result.messages, key=lambda m: (m.lineno, m.col)):
+            if isinstance(message, _UNDEFINED):
+                name = message.message_args[0]
+                yield Hit(source.path, f"`{name}` is not defined here (NameError when this line runs); "
+                                       "define or import it", Span(message.lineno, message.col + 1, message.lineno, message.col + 1 + len(str(name))))
+
+
+@rule(
+    code="PY003", name="definition-shadows-import", stages=ALL, severity=ERROR,
+    criterion="The code is immediately executable: a definition does not replace an imported "
+              "name that the code still calls.",
+    rationale="`def load_dataset(...)` after `from datasets import load_dataset` makes every call "
+              "reach the local function, which then calls itself with the library's arguments.",
+    invalid=[Example(files={"src/preprocess.py": (
+        "from datasets import load_dataset\n\n\ndef load_dataset(cfg):\n"
+        "    return load_dataset(cfg['name'])\n")})],
+    valid=[Example(files={"src/preprocess.py": (
+        "from datasets import load_dataset as hf_load_dataset\n\n\ndef load_dataset(cfg):\n"
+        "    return hf_load_dataset(cfg['name'])\n")})],
+)
+def shadowed_import(bundle: Bundle):
+    for source in bundle.python_files():
+        index = source.index
+        imported = {imp.alias: imp for imp in index.imports if imp.scope is None and imp.alias != "*"}
+        for name, node in index.toplevel.items():
+            imp = imported.get(name)
+            if imp is None or index.stmt_of.get(id(node), -1) < imp.stmt:
+                continue
+            called = [c for c in index.calls if c.name == name]
+            if not called:
+                continue
+            kind = "def" if isinstance(node, cst.FunctionDef) else "class"
+            yield Hit(source.path, f"`{kind} {name}` replaces `{imp.qualified}` imported at line "
+                                   f"{source.span(imp.node).line}, so the call at line "
+                                   f"{source.span(called[0].node).line} reaches this {kind}, not the library; "
+                                   f"import it under another name (`import … as …`) or rename the {kind}", node)
+
+
+@rule(
+    code="PY004", name="missing-project-attribute", stages=ALL, severity=ERROR,
+    criterion="The code is immediately executable: names imported from the project's own modules exist.",
+    rationale="`from src.model import RMSNorm` fails with ImportError when src/model.py defines no RMSNorm.",
+    invalid=[Example(files={"src/model.py": "class Net:\n    pass\n", "src/train.py": "from src.model import RMSNorm\n"}),
+             Example(files={"src/model.py": "class Net:\n    pass\n",
+                            "src/train.py": "from src import model\n\nnet = model.Network()\n"})],
+    valid=[Example(files={"src/model.py": "class Net:\n    pass\n",
+                          "src/train.py": "from src.model import Net\nfrom src import model\n\nnet = model.Net()\n"})],
+)
+def missing_attribute(bundle: Bundle):
+    for source in bundle.python_files():
+        index = source.index
+        module_aliases = {}
+        for imp in index.imports:
+            module = _project_module(imp)
+            if module is None:
+                continue
+            if imp.name is None:
+                continue
+            if module == "src" or imp.level and not imp.module:
+                target = f"src/{imp.name}.py"
+                if target in bundle.files:
+                    module_aliases[imp.alias] = target
+                continue
+            path = module.replace(".", "/") + ".py"
+            names = _defined_names(bundle, path)
+            if names is None or imp.name == "*" or imp.name in names:
+                continue
+            yield Hit(source.path, f"`{imp.name}` is not defined in {path}; define it there or import "
+                                   f"an existing name ({_some(names)})", imp.node)
+        for imp in index.imports:
+            if imp.name is None and imp.module.startswith("src.") and imp.alias == imp.module:
+                module_aliases[imp.module] = imp.module.replace(".", "/") + ".py"
+        for attr in index.attributes:
+            head, _, rest = attr.name.rpartition(".")
+            path = module_aliases.get(head)
+            if path is None or attr.store:
+                continue
+            names = _defined_names(bundle, path)
+            if names is None or rest in names:
+                continue
+            yield Hit(source.path, f"`{attr.name}`: {path} defines no `{rest}`; define it there or use "
+                                   f"an existing name ({_some(names)})", attr.node)
+
+
+def _project_module(imp):
+    if imp.level == 1:
+        return f"src.{imp.module}" if imp.module else "src"
+    if imp.level == 0 and (imp.module == "src" or imp.module.startswith("src.")):
+        return imp.module
+    return None
+
+
+def _defined_names(bundle: Bundle, path: str):
+    source = bundle.python(path)
+    if source is None or source.module is None:
+        return None
+    index = source.index
+    if any(imp.alias == "*" for imp in index.imports if imp.scope is None) or "__getattr__" in index.toplevel:
+        return None
+    names = set(index.toplevel) | set(index.module_assigns)
+    names |= {imp.alias.split(".")[0] for imp in index.imports if imp.scope is None}
+    return names
+
+
+def _some(names) -> str:
+    shown = sorted(n for n in names if not n.startswith("_"))[:6]
+    return "defined: " + ", ".join(shown) if shown else "it defines nothing public"
+
+
+# Keys a tokenizer, a collator or a model produces without the bundle spelling them out.
+_LIBRARY_KEYS = {
+    "input_ids", "attention_mask", "token_type_ids", "labels", "label", "pixel_values",
+    "position_ids", "decoder_input_ids", "decoder_attention_mask", "special_tokens_mask",
+    "offset_mapping", "overflow_to_sample_mapping", "length", "idx", "logits", "loss",
+    "hidden_states", "past_key_values", "image", "img", "text",
+}
+
+
+@rule(
+    code="PY005", name="key-never-produced", stages=ALL, severity=WARNING,
+    criterion="The code is immediately executable: every key read from a batch is produced somewhere.",
+    rationale="A batch key that no collate function, dataset or config produces raises KeyError at "
+              "the first evaluation step (seed 004: `prompt_mask`).",
+    invalid=[Example(files={
+        "src/preprocess.py": "def collate(items):\n    return {'prompt_ids': items}\n",
+        "src/train.py": "def step(batch):\n    return batch['prompt_ids'], batch['prompt_mask']\n"})],
+    valid=[Example(files={
+        "src/preprocess.py": "def collate(items):\n    return {'prompt_ids': items, 'prompt_mask': items}\n",
+        "src/train.py": "def step(batch):\n    return batch['prompt_ids'], batch['prompt_mask']\n"})],
+)
+def key_never_produced(bundle: Bundle):
+    produced = _produced_keys(bundle)
+    for source in bundle.python_files():
+        seen = set()
+        for sub in source.index.subscripts:
+            if sub.store or "batch" not in sub.base.lower() or sub.key in produced or sub.key in _LIBRARY_KEYS:
+                continue
+            if (sub.base, sub.key) in seen:
+                continue
+            seen.add((sub.base, sub.key))
+            yield Hit(source.path, f"`{sub.base}[{sub.key!r}]` reads a key that no file of the bundle produces "
+                                   f"(no collate function, dict or config writes {sub.key!r}); it raises KeyError. "
+                                   "Produce the key where the batch is built or read an existing one", sub.node)
+
+
+def _produced_keys(bundle: Bundle) -> set[str]:
+    keys: set[str] = set()
+    for source in bundle.python_files():
+        index = source.index
+        read = {id(s.node.slice[0].slice.value) for s in index.subscripts if not s.store}
+        for s in index.strings:
+            node_id = id(s.node)
+            if node_id in read or node_id in index.compared or is_docstring(index, s.node, s.stmt):
+                continue
+            keys.add(s.value)
+        for call in index.calls:
+            if call.name in ("dict",) or call.name.endswith((".update", ".setdefault")):
+                keys.update(a.keyword.value for a in call.node.args if a.keyword is not None)
+        for sub in index.subscripts:
+            if sub.store:
+                keys.add(sub.key)
+    for doc in bundle.yaml_files():
+        for entry in doc.entries():
+            if isinstance(entry.path[-1], str):
+                keys.add(entry.path[-1])
+            value = getattr(entry.node, "value", None)
+            if isinstance(value, str):
+                keys.add(value)
+    return keys
+

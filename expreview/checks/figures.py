@@ -1,0 +1,205 @@
+"""FIG: evaluation figures are PDFs, in the right place, with legends and annotations."""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from ..analysis import Part, literal, path_parts, render
+from ..bundle import Bundle
+from ..findings import ERROR, WARNING
+from ..pyindex import Call, Function, Index
+from ..pysource import PythonSource
+from ..rule import Example, Hit, rule
+
+EVALUATE = "src/evaluate.py"
+_PLOTTING = ("plot", "bar", "barh", "scatter", "hist", "imshow", "heatmap", "lineplot", "barplot",
+             "scatterplot", "boxplot", "violinplot", "histplot", "kdeplot", "pointplot", "errorbar",
+             "fill_between", "step", "pie", "stackplot", "matshow", "pcolormesh", "contourf", "subplots",
+             "figure", "catplot", "relplot", "displot", "stripplot", "swarmplot", "countplot")
+_ANNOTATIONS = ("annotate", "text", "bar_label", "table")
+
+
+def savefig_calls(source: PythonSource) -> list[Call]:
+    return [c for c in source.index.calls if c.name == "savefig" or c.name.endswith(".savefig")]
+
+
+def figure_path(source: PythonSource, call: Call) -> Optional[list[Part]]:
+    arg = call.positional(0) or call.keyword("fname")
+    if arg is None:
+        return None
+    return path_parts(source, arg, call.scope)
+
+
+def _extension(parts: Optional[list[Part]]) -> Optional[str]:
+    if not parts:
+        return None
+    last = parts[-1]
+    if last.kind == "unknown" or "." not in last.text.rsplit("}", 1)[-1]:
+        return None
+    return last.text.rsplit(".", 1)[-1].lower()
+
+
+_PLOT = (
+    "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\nimport os\n\n\n"
+    "def plot(results_dir, runs):\n    fig, ax = plt.subplots()\n    for name, ys in runs.items():\n"
+    "        ax.plot(ys, label=name)\n        ax.annotate(f'{ys[-1]:.2f}', (len(ys) - 1, ys[-1]))\n"
+    "    ax.legend()\n    fig.savefig(os.path.join(results_dir, 'images', 'accuracy.pdf'))\n"
+)
+
+
+@rule(
+    code="FIG001", name="figure-not-pdf", stages=("base", "derived", "hydra"), severity=ERROR,
+    criterion="Result visualization and figure generation is complete: evaluate.py saves its "
+              "figures as PDF.",
+    rationale="The paper pipeline includes the PDFs evaluate writes; a PNG, or no figure at all, "
+              "leaves the results section without its figures.",
+    invalid=[Example(files={EVALUATE: _PLOT.replace("accuracy.pdf", "accuracy.png")}),
+             Example(files={EVALUATE: "import json\nprint(json.dumps({}))\n"})],
+    valid=[Example(files={EVALUATE: _PLOT})],
+)
+def figure_not_pdf(bundle: Bundle):
+    source = bundle.python(EVALUATE)
+    if source is None or not source.ok:
+        return
+    calls = savefig_calls(source)
+    if not calls:
+        yield Hit(EVALUATE, "src/evaluate.py saves no figure; plot the comparison and save it with "
+                            "`fig.savefig(<path>.pdf)`")
+        return
+    for call in calls:
+        fmt = literal(call.keyword("format"))
+        if isinstance(fmt, str):
+            if fmt.lower() != "pdf":
+                yield Hit(EVALUATE, f"saves a figure with format={fmt!r}; save it as PDF (format=\"pdf\")", call.node)
+            continue
+        ext = _extension(figure_path(source, call))
+        if ext is not None and ext != "pdf":
+            yield Hit(EVALUATE, f"saves a .{ext} figure; save it as .pdf", call.node)
+
+
+_ROOT = re.compile(r"(result|output|out_dir|^out$|save_dir|root|base_dir|exp_dir)", re.I)
+
+
+def _outside_images(parts: list[Part]) -> Optional[str]:
+    """Why the directory of `parts` is not `{results_dir}/images`, or None when it is (or unknown)."""
+    directory = parts[:-1]
+    if not directory:
+        return None if parts and parts[0].kind != "lit" else "the current directory"
+    names = [p.text for p in directory]
+    if "images" in names:
+        prefix = directory[: names.index("images")]
+        if len(prefix) == 1 and prefix[0].kind == "var":
+            return None
+        if not prefix:
+            return None if directory[0].kind != "lit" else "images/ relative to the working directory"
+        if all(p.kind != "unknown" for p in prefix) and prefix[0].kind == "var" and _ROOT.search(prefix[0].text):
+            return render(directory)
+        return None
+    if directory[0].kind == "var" and _ROOT.search(directory[0].text) and "run" not in directory[0].text \
+            and all(p.kind != "unknown" for p in directory):
+        return render(directory)
+    return None
+
+
+@rule(
+    code="FIG002", name="figure-outside-images-dir", stages=("base", "derived"), severity=ERROR,
+    criterion="Figure generation with proper formatting (PDF output to `{results_dir}/images/` directory).",
+    rationale="The paper pipeline collects figures from `{results_dir}/images/` only; a figure "
+              "saved per run or elsewhere is never included (seed 003).",
+    invalid=[Example(files={EVALUATE: _PLOT.replace("os.path.join(results_dir, 'images', 'accuracy.pdf')",
+                                                  "os.path.join(results_dir, 'figures', 'accuracy.pdf')")}),
+             Example(files={"src/train.py": (
+                 "import matplotlib.pyplot as plt\nfrom pathlib import Path\n\n\n"
+                 "def run(results_dir: Path, run_id: str):\n    run_dir = results_dir / run_id\n"
+                 "    images = run_dir / 'images'\n    plt.plot([1, 2])\n    plt.legend(['a'])\n"
+                 "    plt.savefig(images / f'loss_{run_id}.pdf')\n")})],
+    valid=[Example(files={EVALUATE: _PLOT}),
+           Example(files={EVALUATE: _PLOT.replace("os.path.join(results_dir, 'images', 'accuracy.pdf')",
+                                                  "os.path.join(results_dir, 'figures', 'accuracy.pdf')")},
+                   options={"figure_dir": "any"})],
+)
+def figure_outside_images(bundle: Bundle):
+    if bundle.option("figure_dir", "any") != "results_dir/images":
+        return
+    for source in bundle.python_files():
+        if not source.ok:
+            continue
+        for call in savefig_calls(source):
+            parts = figure_path(source, call)
+            if not parts:
+                continue
+            where = _outside_images(parts)
+            if where is not None:
+                yield Hit(source.path, f"saves a figure to {render(parts)} (under {where}), outside "
+                                       "{results_dir}/images/; save every figure directly in "
+                                       "os.path.join(results_dir, \"images\")", call.node)
+
+
+def _figure_functions(index: Index, call: Call) -> list[Optional[Function]]:
+    """The function that draws the figure saved by `call`: its own, or its callers when it only saves."""
+    scope = call.scope
+    if scope is None or _draws(index, scope):
+        return [scope]
+    callers = []
+    for other in index.calls:
+        if other.name == scope.name and other.scope is not None and other.scope not in callers:
+            callers.append(other.scope)
+    return callers or [scope]
+
+
+def _calls_in(index: Index, scope: Optional[Function]) -> list[Call]:
+    return [c for c in index.calls if c.scope is scope]
+
+
+def _draws(index: Index, scope: Function) -> bool:
+    return any(c.name.rsplit(".", 1)[-1] in _PLOTTING for c in _calls_in(index, scope))
+
+
+def _has_legend(calls: list[Call]) -> bool:
+    for c in calls:
+        last = c.name.rsplit(".", 1)[-1]
+        if last in ("legend", "colorbar", "heatmap") or c.keyword("hue") is not None:
+            return True
+    return False
+
+
+def _has_annotation(calls: list[Call]) -> bool:
+    for c in calls:
+        last = c.name.rsplit(".", 1)[-1]
+        if last in _ANNOTATIONS or literal(c.keyword("annot")) is True:
+            return True
+    return False
+
+
+@rule(
+    code="FIG003", name="figure-without-legend-or-annotation", stages=("base", "derived", "hydra"),
+    severity=WARNING,
+    criterion="Proper figure quality: legends, annotations.",
+    rationale="A comparison figure without a legend cannot be read; without annotated values the "
+              "reader must guess the numbers.",
+    invalid=[Example(files={EVALUATE: _PLOT.replace("    ax.legend()\n", "")})],
+    valid=[Example(files={EVALUATE: _PLOT})],
+)
+def figure_quality(bundle: Bundle):
+    for source in bundle.python_files():
+        if not source.ok:
+            continue
+        index = source.index
+        reported = set()
+        for call in savefig_calls(source):
+            for fn in _figure_functions(index, call):
+                key = id(fn)
+                if key in reported:
+                    continue
+                calls = _calls_in(index, fn)
+                missing = [what for what, ok in (("legend", _has_legend(calls)),
+                                                 ("annotation", _has_annotation(calls))) if not ok]
+                if missing:
+                    reported.add(key)
+                    name = fn.name if fn is not None else "module level"
+                    where = fn.node if fn is not None else call.node
+                    yield Hit(source.path, f"the figure drawn in `{name}` has no {' and no '.join(missing)}; add "
+                                           + ("ax.legend() (or a seaborn hue=)" if "legend" in missing else "")
+                                           + (" and " if len(missing) == 2 else "")
+                                           + ("value labels (ax.annotate, ax.text or ax.bar_label)" if "annotation" in missing else ""),
+                              where)

@@ -1,0 +1,159 @@
+"""PH: placeholders in base code are where they belong and say what replaces them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Optional, Union
+
+import libcst as cst
+import yaml
+
+from ..analysis import PLACEHOLDER, explains, explains_itself, is_docstring, python_comment
+from ..bundle import Bundle
+from ..findings import ERROR, Span
+from ..pysource import PythonSource
+from ..rule import Example, Hit, rule
+from ..yamlsource import YamlSource
+
+CORE_FILES = ("src/train.py", "src/evaluate.py", "src/main.py")
+RUN_IDENTITY_KEYS = ("run_id", "name", "id", "description")
+
+
+@dataclass
+class Token:
+    path: str
+    text: str  # the placeholder token
+    line: int
+    where: Union[cst.CSTNode, yaml.Node, Span]
+    context: str  # the string or scalar holding it
+    yaml_path: tuple = ()
+
+    @property
+    def location(self):
+        """The node when it starts on the token's line, else just the line."""
+        if isinstance(self.where, yaml.Node) and self.where.start_mark.line + 1 != self.line:
+            return self.line
+        return self.where
+
+
+def _python_tokens(source: PythonSource) -> Iterator[Token]:
+    index = source.index
+    for s in index.strings:
+        if s.node is None or id(s.node) in index.compared or is_docstring(index, s.node, s.stmt):
+            continue
+        for match in PLACEHOLDER.finditer(s.value):
+            span = source.span(s.node)
+            line = span.line + s.value[: match.start()].count("\n")
+            yield Token(source.path, match.group(), line, s.node, s.value)
+            break
+    names = list(index.module_assigns)
+    for fn in index.functions:
+        names.extend(fn.assigns)
+    for name in sorted(set(names)):
+        if PLACEHOLDER.fullmatch(name):
+            for value in index.assigned(name, None) or []:
+                if isinstance(value, cst.CSTNode) and id(value) in index.stmt_of:
+                    line = source.span(value).line
+                    yield Token(source.path, name, line, Span(line, 1, line, 1), name)
+                    break
+
+
+def _yaml_tokens(doc: YamlSource) -> Iterator[Token]:
+    for entry in doc.scalars():
+        value = entry.node.value
+        if not isinstance(value, str):
+            continue
+        match = PLACEHOLDER.search(value)
+        if match is None:
+            continue
+        line = entry.node.start_mark.line + 1
+        if entry.node.style and entry.node.style in "|>":
+            for number in range(line, entry.node.end_mark.line + 2):
+                if match.group() in (doc.lines[number - 1] if number <= len(doc.lines) else ""):
+                    line = number
+                    break
+        yield Token(doc.path, match.group(), line, entry.node, value, entry.path)
+
+
+def placeholder_tokens(bundle: Bundle) -> Iterator[Token]:
+    for source in bundle.python_files():
+        if source.ok:
+            yield from _python_tokens(source)
+    for doc in bundle.yaml_files():
+        yield from _yaml_tokens(doc)
+
+
+def _in_dataset_or_model_scope(path: tuple) -> bool:
+    for key in path:
+        if isinstance(key, str) and ("dataset" in key.lower() or "model" in key.lower() or key.lower() == "data"):
+            return True
+    return False
+
+
+@rule(
+    code="PH001", name="placeholder-outside-scope", stages=("base",), severity=ERROR,
+    criterion="Placeholders are ONLY used for dataset-specific and model-specific components; core "
+              "algorithm logic has NO placeholders.",
+    rationale="The derive step replaces dataset and model placeholders only; a placeholder in the "
+              "training loop, the orchestration or a hyperparameter survives into the experiment.",
+    invalid=[Example(files={"config/smoke_test.yaml": "runs:\n  - run_id: a\n"
+                                                      "    seed: SPECIFIC_CONFIG_PLACEHOLDER  # the seed per run\n"}),
+             Example(files={"src/train.py": "def step(cfg):\n    # the optimiser, chosen later\n"
+                                            "    return 'OPTIMIZER_PLACEHOLDER'\n"})],
+    valid=[Example(files={"config/smoke_test.yaml": "runs:\n  - run_id: BASELINE_PLACEHOLDER  # run name set later\n"
+                                                    "    dataset:\n      name: DATASET_PLACEHOLDER  # replaced by the real dataset id\n"})],
+)
+def placeholder_outside_scope(bundle: Bundle):
+    for token in placeholder_tokens(bundle):
+        if token.path.endswith((".yaml", ".yml")):
+            path = token.yaml_path
+            last = path[-1] if path else None
+            if last in RUN_IDENTITY_KEYS or _in_dataset_or_model_scope(path):
+                continue
+            key = ".".join(str(k) for k in path)
+            yield Hit(token.path, f"`{key}: {token.text}` is a placeholder outside the dataset/model scope; "
+                                  "base configs may leave only dataset and model values open. Give it a "
+                                  "real value", token.location)
+        elif token.path in CORE_FILES:
+            yield Hit(token.path, f"`{token.text}` is a placeholder in {token.path}, which is core logic; only "
+                                  "dataset- and model-specific code may hold placeholders. Implement it",
+                      token.location)
+
+
+def _comment(bundle: Bundle, path: str, line: int) -> Optional[str]:
+    if path.endswith(".py"):
+        source = bundle.python(path)
+        lines = source.lines if source else []
+        return python_comment(lines[line - 1]) if 1 <= line <= len(lines) else None
+    doc = bundle.yaml(path)
+    return doc.comment(line) if doc else None
+
+
+def _comment_line(bundle: Bundle, path: str, line: int) -> bool:
+    if path.endswith(".py"):
+        source = bundle.python(path)
+        return source is not None and 1 <= line <= len(source.lines) and source.lines[line - 1].lstrip().startswith("#")
+    doc = bundle.yaml(path)
+    return doc is not None and doc.is_comment_line(line)
+
+
+@rule(
+    code="PH002", name="placeholder-unexplained", stages=("base",), severity=ERROR,
+    criterion="Includes comments explaining what each placeholder will be replaced with.",
+    rationale="The derive step is another model reading this code: a placeholder with no comment "
+              "leaves it to guess what belongs there (a bare `# PLACEHOLDER` explains nothing).",
+    invalid=[Example(files={"config/smoke_test.yaml": "runs:\n  - run_id: a\n    dataset:\n"
+                                                      "      name: DATASET_PLACEHOLDER  # PLACEHOLDER\n"})],
+    valid=[Example(files={"config/smoke_test.yaml": "runs:\n  - run_id: a\n    dataset:\n"
+                                                    "      # replaced by the Hugging Face dataset id\n"
+                                                    "      name: DATASET_PLACEHOLDER\n"})],
+)
+def placeholder_unexplained(bundle: Bundle):
+    for token in placeholder_tokens(bundle):
+        comment = _comment(bundle, token.path, token.line)
+        above = _comment(bundle, token.path, token.line - 1) if _comment_line(bundle, token.path, token.line - 1) else None
+        if explains(comment) or explains(above) or explains_itself(token.context):
+            continue
+        said = f" (its comment only says `# {comment}`)" if comment else ""
+        yield Hit(token.path, f"placeholder `{token.text}` has no comment saying what replaces it{said}; add one "
+                              f"on this line or the line above, e.g. `# {token.text}: replaced by <what> in the "
+                              "derive step`", token.line if isinstance(token.where, cst.CSTNode) else token.location)

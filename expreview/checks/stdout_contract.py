@@ -1,0 +1,119 @@
+"""OUT: what train.py and evaluate.py print to stdout."""
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from ..analysis import resolve
+from ..bundle import Bundle
+from ..findings import ERROR
+from ..pyindex import Call, Index, string_value
+from ..pysource import PythonSource
+from ..rule import Example, Hit, rule
+
+TRAIN, EVALUATE = "src/train.py", "src/evaluate.py"
+# Printing JSON some other way does not give the pipeline one raw JSON line.
+_OTHER_PRINTERS = ("print_json", "pprint", "pp", "console.print", "console.log", "rprint")
+
+
+def _json_prints(index: Index) -> list[tuple[Call, Call]]:
+    """(print call, json.dumps call) pairs: `print(json.dumps(x))`, `sys.stdout.write(json.dumps(x))`."""
+    dumps = {id(c.node): c for c in index.calls if c.qualname == "json.dumps" or c.name == "json.dumps"}
+    pairs = []
+    for call in index.calls:
+        if call.name not in ("print", "sys.stdout.write"):
+            continue
+        first = call.positional(0)
+        if isinstance(first, cst.BinaryOperation):  # sys.stdout.write(json.dumps(x) + "\n")
+            first = first.left
+        inner = dumps.get(id(first))
+        if inner is not None:
+            pairs.append((call, inner))
+    return pairs
+
+
+def _other_printers(index: Index) -> list[Call]:
+    return [c for c in index.calls if c.name.endswith(_OTHER_PRINTERS) or c.qualname.endswith(("pprint.pprint", "rich.print"))]
+
+
+def _has_run_id(source: PythonSource, dumps: Call) -> Optional[bool]:
+    """Whether the dumped dict has a "run_id" key; None when it cannot be told statically."""
+    arg = dumps.positional(0)
+    if arg is None:
+        return None
+    index = source.index
+    value = resolve(index, arg, dumps.scope)
+    if isinstance(value, cst.Dict):
+        keys = [string_value(e.key) for e in value.elements if isinstance(e, cst.DictElement)]
+        if any(isinstance(e, cst.StarredDictElement) for e in value.elements):
+            return None
+        return "run_id" in keys
+    if isinstance(value, cst.Call) and value.func and getattr(value.func, "value", None) == "dict":
+        return any(a.keyword is not None and a.keyword.value == "run_id" for a in value.args) or None
+    if isinstance(arg, cst.Name):
+        if any(s.key == "run_id" and s.store and s.base == arg.value for s in index.subscripts):
+            return True
+    return None
+
+
+@rule(
+    code="OUT001", name="train-json-stdout", stages=("base", "derived"), severity=ERROR,
+    criterion="train.py outputs JSON-formatted metrics with `run_id` field using "
+              "`print(json.dumps({...}))`.",
+    rationale="The pipeline parses train's stdout line by line; rich's `print_json`/`console.print` "
+              "add colour codes and line breaks, and a record without `run_id` cannot be attributed.",
+    invalid=[Example(files={TRAIN: "from rich.console import Console\n\n\ndef main():\n"
+                                   "    Console().print_json(data={'run_id': 'a', 'acc': 1.0})\n"}),
+             Example(files={TRAIN: "import json\n\n\ndef main():\n    print(json.dumps({'acc': 1.0}))\n"})],
+    valid=[Example(files={TRAIN: "import json\n\n\ndef main():\n    result = {'run_id': 'a', 'acc': 1.0}\n"
+                                 "    print(json.dumps(result))\n"})],
+)
+def train_json_stdout(bundle: Bundle):
+    source = bundle.python(TRAIN)
+    if source is None or not source.ok:
+        return
+    pairs = _json_prints(source.index)
+    if not pairs:
+        others = _other_printers(source.index)
+        if others:
+            for call in others:
+                yield Hit(TRAIN, f"prints through `{call.name}` instead of `print(json.dumps({{...}}))`; the "
+                                 "pipeline needs raw JSON lines with a \"run_id\" field. Use "
+                                 "`print(json.dumps(metrics))`", call.node)
+        else:
+            yield Hit(TRAIN, "src/train.py never prints its metrics as `print(json.dumps({\"run_id\": …, …}))`; "
+                             "print one JSON line with the run id and the final metrics")
+        return
+    verdicts = [_has_run_id(source, dumps) for _, dumps in pairs]
+    if all(v is False for v in verdicts):
+        yield Hit(TRAIN, "the JSON printed here has no \"run_id\" field; add `\"run_id\": run_id` to it",
+                  pairs[0][0].node)
+
+
+@rule(
+    code="OUT002", name="evaluate-json-stdout", stages=("base", "derived"), severity=ERROR,
+    criterion="evaluate.py outputs JSON-formatted comparison results to stdout "
+              "(`print(json.dumps(...))`).",
+    rationale="The pipeline reads the comparison from evaluate's stdout; rich output or prose is "
+              "not parseable.",
+    invalid=[Example(files={EVALUATE: "from rich.console import Console\nConsole().print_json(data={'best': 'a'})\n"})],
+    valid=[Example(files={EVALUATE: "import json\nprint(json.dumps({'best': 'a'}, indent=2))\n"})],
+)
+def evaluate_json_stdout(bundle: Bundle):
+    source = bundle.python(EVALUATE)
+    if source is None or not source.ok:
+        return
+    if _json_prints(source.index):
+        return
+    others = _other_printers(source.index)
+    if others:
+        for call in others:
+            if "json" in call.name.lower() or call.name.endswith(("pprint", "pp")):
+                yield Hit(EVALUATE, f"prints the comparison through `{call.name}` instead of "
+                                    "`print(json.dumps(comparison))`; the pipeline needs raw JSON on stdout",
+                          call.node)
+                return
+    yield Hit(EVALUATE, "src/evaluate.py never prints its comparison as `print(json.dumps(...))`; print the "
+                        "comparison results as one JSON document on stdout",
+              others[-1].node if others else None)

@@ -1,0 +1,570 @@
+"""One shared walk over a LibCST module that records the facts rules ask about.
+
+Rules never traverse whole modules themselves: they query this index (imports, calls,
+functions, assignments, strings, subscripts, attribute chains, dict literals). The walk
+skips whitespace and punctuation fields, which are most of a concrete syntax tree, so it
+costs a small fraction of the parse.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Iterator, Optional
+
+import libcst as cst
+
+_SKIPPED_FIELDS = {
+    "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after_decorators",
+    "header", "footer", "trailing_whitespace", "colon", "equal", "star", "dot",
+    "operator", "lbracket", "rbracket", "lbrace", "rbrace", "asynchronous", "relative",
+    "default_indent", "default_newline", "encoding", "has_trailing_newline",
+}
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def child_fields(tp: type) -> tuple[str, ...]:
+    names = _CHILD_FIELDS.get(tp)
+    if names is None:
+        names = tuple(
+            f.name
+            for f in dataclasses.fields(tp)
+            if f.name not in _SKIPPED_FIELDS and not f.name.startswith("whitespace")
+        )
+        _CHILD_FIELDS[tp] = names
+    return names
+
+
+def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Semantic children in source order (whitespace and punctuation left out)."""
+    for name in child_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif type(value) in (tuple, list):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    yield item
+
+
+def iter_subtree(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every semantic node under `node`, itself included, in source order."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        children = list(iter_children(current))
+        children.reverse()
+        stack.extend(children)
+
+
+def dotted_name(expr: cst.CSTNode) -> str:
+    """`a.b.c` for a Name/Attribute chain, '' for anything else."""
+    parts = []
+    while isinstance(expr, cst.Attribute):
+        parts.append(expr.attr.value)
+        expr = expr.value
+    if isinstance(expr, cst.Name):
+        parts.append(expr.value)
+        return ".".join(reversed(parts))
+    return ""
+
+
+def string_value(node: cst.CSTNode) -> Optional[str]:
+    """The text of a string literal; f-string fields become `{expr}` markers."""
+    if isinstance(node, cst.SimpleString):
+        try:
+            value = node.evaluated_value
+        except Exception:  # malformed escapes: fall back to the raw body
+            return node.raw_value
+        return value if isinstance(value, str) else None
+    if isinstance(node, cst.ConcatenatedString):
+        left, right = string_value(node.left), string_value(node.right)
+        if left is None or right is None:
+            return None
+        return left + right
+    if isinstance(node, cst.FormattedString):
+        out = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                out.append(part.value)
+            else:
+                out.append("{" + (dotted_name(part.expression) or "…") + "}")
+        return "".join(out)
+    return None
+
+
+@dataclass
+class Function:
+    name: str
+    node: cst.FunctionDef
+    parent: Optional["Function"]
+    class_name: Optional[str]
+    stmt: int
+    params: list[str]
+    assigns: dict[str, list[cst.CSTNode]] = field(default_factory=dict)
+
+    @property
+    def qualname(self) -> str:
+        prefix = self.parent.qualname + "." if self.parent else ""
+        if self.class_name and not self.parent:
+            prefix = self.class_name + "."
+        return prefix + self.name
+
+
+@dataclass
+class Import:
+    module: str  # the module as written, without leading dots
+    name: Optional[str]  # the imported name of a from-import, None for `import x`
+    alias: str  # the local name it binds
+    level: int  # leading dots of a relative import
+    node: cst.CSTNode
+    stmt: int
+    scope: Optional[Function]
+    guarded: bool = False  # inside `try:` with an ImportError handler
+
+    @property
+    def qualified(self) -> str:
+        """What the bound name refers to: `numpy`, `datasets.load_dataset`."""
+        if self.name is None:
+            # `import a.b` binds `a`; `import a.b as c` binds `a.b`.
+            return self.module if self.alias != self.module.split(".")[0] else self.alias
+        return f"{self.module}.{self.name}" if self.module else self.name
+
+    @property
+    def top_module(self) -> str:
+        return self.module.split(".")[0] if self.module else (self.name or "")
+
+
+@dataclass
+class Call:
+    node: cst.Call
+    name: str  # dotted callee as written: `console.print_json`
+    qualname: str  # callee with import aliases resolved: `rich.console.Console.print_json`
+    scope: Optional[Function]
+    loops: tuple  # enclosing For/While nodes inside the scope, outermost first
+    stmt: int
+
+    def keyword(self, name: str) -> Optional[cst.BaseExpression]:
+        for arg in self.node.args:
+            if arg.keyword is not None and arg.keyword.value == name:
+                return arg.value
+        return None
+
+    def positional(self, index: int) -> Optional[cst.BaseExpression]:
+        plain = [a.value for a in self.node.args if a.keyword is None and not a.star]
+        return plain[index] if index < len(plain) else None
+
+
+@dataclass
+class StringLit:
+    value: str
+    node: cst.CSTNode
+    scope: Optional[Function]
+    stmt: int
+
+
+@dataclass
+class Subscript:
+    base: str  # dotted name of the subscripted value, '' when not a name
+    key: str
+    node: cst.Subscript
+    store: bool
+    scope: Optional[Function]
+    stmt: int
+
+
+@dataclass
+class AttributeChain:
+    name: str  # `cfg.training.lr`
+    node: cst.Attribute
+    store: bool
+    scope: Optional[Function]
+    stmt: int
+
+
+@dataclass
+class DictLit:
+    keys: list[str]
+    node: cst.Dict
+    scope: Optional[Function]
+    stmt: int
+
+
+@dataclass
+class Index:
+    imports: list[Import] = field(default_factory=list)
+    functions: list[Function] = field(default_factory=list)
+    classes: dict[str, cst.ClassDef] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    strings: list[StringLit] = field(default_factory=list)
+    subscripts: list[Subscript] = field(default_factory=list)
+    attributes: list[AttributeChain] = field(default_factory=list)
+    dicts: list[DictLit] = field(default_factory=list)
+    module_assigns: dict[str, list[cst.CSTNode]] = field(default_factory=dict)
+    # ids of string literals used as comparison operands (`x == "A"`, `"A" in x`)
+    compared: set = field(default_factory=set)
+    # statement ordinal (pre-order, as in the ast) -> CST statement node
+    statements: list[cst.CSTNode] = field(default_factory=list)
+    # id(node) -> statement ordinal, for the nodes recorded above
+    stmt_of: dict[int, int] = field(default_factory=dict)
+    toplevel: dict[str, cst.CSTNode] = field(default_factory=dict)  # top-level defs and classes
+
+    # -- queries ---------------------------------------------------------
+    def aliases(self, scope: Optional[Function] = None) -> dict[str, str]:
+        """Local name -> qualified name, for module-level imports and those in `scope`."""
+        table = {}
+        for imp in self.imports:
+            if imp.scope is None or (scope is not None and _encloses(imp.scope, scope)):
+                table[imp.alias] = imp.qualified
+        return table
+
+    def function(self, name: str) -> Optional[Function]:
+        for fn in self.functions:
+            if fn.name == name and fn.parent is None and fn.class_name is None:
+                return fn
+        for fn in self.functions:
+            if fn.name == name:
+                return fn
+        return None
+
+    def calls_to(self, *qualnames: str) -> list[Call]:
+        wanted = set(qualnames)
+        return [c for c in self.calls if c.qualname in wanted]
+
+    def calls_ending(self, *suffixes: str) -> list[Call]:
+        return [c for c in self.calls if c.name.endswith(suffixes) or c.qualname.endswith(suffixes)]
+
+    def assigned(self, name: str, scope: Optional[Function]) -> list[cst.CSTNode]:
+        """Values assigned to a simple name, innermost scope first, then module level."""
+        while scope is not None:
+            if name in scope.assigns:
+                return scope.assigns[name]
+            scope = scope.parent
+        return self.module_assigns.get(name, [])
+
+
+def _encloses(outer: Function, inner: Function) -> bool:
+    node: Optional[Function] = inner
+    while node is not None:
+        if node is outer:
+            return True
+        node = node.parent
+    return False
+
+
+_COMPOUND = (
+    cst.FunctionDef, cst.ClassDef, cst.If, cst.For, cst.While, cst.Try, cst.With, cst.Match,
+)
+_LOOPS = (cst.For, cst.While)
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.index = Index()
+        self.scope: Optional[Function] = None
+        self.class_name: Optional[str] = None
+        self.loops: tuple = ()
+        self.stmt = -1
+        self.store = False
+        self.guarded = False
+
+    # -- generic ---------------------------------------------------------
+    def visit(self, node: cst.CSTNode) -> None:
+        handler = _HANDLERS.get(type(node))
+        if handler is not None:
+            handler(self, node)
+        else:
+            self.visit_children(node)
+
+    def visit_children(self, node: cst.CSTNode) -> None:
+        for child in iter_children(node):
+            self.visit(child)
+
+    def enter_statement(self, node: cst.CSTNode) -> None:
+        self.index.statements.append(node)
+        self.stmt = len(self.index.statements) - 1
+        self.index.stmt_of[id(node)] = self.stmt
+
+    def block(self, node: cst.CSTNode) -> None:
+        # Header parts that follow a body (except clauses, match guards) belong to the
+        # compound statement, not to the body's last statement.
+        saved = self.stmt
+        self.visit_children(node)
+        self.stmt = saved
+
+    def note(self, node: cst.CSTNode) -> None:
+        self.index.stmt_of[id(node)] = self.stmt
+
+    # -- statements ------------------------------------------------------
+    def small_statement(self, node: cst.CSTNode) -> None:
+        self.enter_statement(node)
+        self.visit_children(node)
+
+    def compound(self, node: cst.CSTNode) -> None:
+        self.enter_statement(node)
+        if isinstance(node, _LOOPS):
+            outer = self.loops
+            self.loops = outer + (node,)
+            self.visit_children(node)
+            self.loops = outer
+        else:
+            self.visit_children(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.enter_statement(node)
+        params = [p.name.value for p in _all_params(node.params)]
+        fn = Function(node.name.value, node, self.scope, self.class_name, self.stmt, params)
+        self.index.functions.append(fn)
+        if self.scope is None and self.class_name is None:
+            self.index.toplevel[fn.name] = node
+        self._bind(node.name.value, node)
+        for deco in node.decorators:
+            self.visit(deco)
+        for p in _all_params(node.params):
+            if p.default is not None:
+                self.visit(p.default)
+            if p.annotation is not None:
+                self.visit(p.annotation)
+        outer = (self.scope, self.class_name, self.loops)
+        self.scope, self.class_name, self.loops = fn, None, ()
+        self.visit(node.body)
+        self.scope, self.class_name, self.loops = outer
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.enter_statement(node)
+        if self.scope is None and self.class_name is None:
+            self.index.toplevel[node.name.value] = node
+            self.index.classes[node.name.value] = node
+        self._bind(node.name.value, node)
+        for part in (*node.decorators, *node.bases, *node.keywords):
+            self.visit(part)
+        outer = self.class_name
+        self.class_name = node.name.value
+        self.visit(node.body)
+        self.class_name = outer
+
+    def visit_Import(self, node: cst.Import) -> None:
+        self.enter_statement(node)
+        for alias in node.names:
+            module = dotted_name(alias.name)
+            bound = alias.asname.name.value if alias.asname else module.split(".")[0]
+            if alias.asname:
+                bound = dotted_name(alias.asname.name)
+            self.index.imports.append(Import(module, None, bound, 0, alias, self.stmt, self.scope, self.guarded))
+            self.note(alias)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.enter_statement(node)
+        module = dotted_name(node.module) if node.module is not None else ""
+        level = len(node.relative)
+        if isinstance(node.names, cst.ImportStar):
+            self.index.imports.append(Import(module, "*", "*", level, node, self.stmt, self.scope, self.guarded))
+            return
+        for alias in node.names:
+            name = dotted_name(alias.name)
+            bound = dotted_name(alias.asname.name) if alias.asname else name
+            self.index.imports.append(Import(module, name, bound, level, alias, self.stmt, self.scope, self.guarded))
+            self.note(alias)
+
+    def _bind(self, name: str, value: cst.CSTNode) -> None:
+        table = self.scope.assigns if self.scope is not None else self.index.module_assigns
+        if self.class_name is None or self.scope is not None:
+            table.setdefault(name, []).append(value)
+
+    def _targets(self, target: cst.CSTNode, value: Optional[cst.CSTNode]) -> None:
+        if isinstance(target, cst.Name):
+            self._bind(target.value, value if value is not None else target)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self._targets(el.value, None)
+        elif isinstance(target, cst.StarredElement):
+            self._targets(target.value, None)
+        outer = self.store
+        self.store = True
+        self.visit(target)
+        self.store = outer
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self.enter_statement(node)
+        for t in node.targets:
+            self._targets(t.target, node.value)
+        self.visit(node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.enter_statement(node)
+        self._targets(node.target, node.value)
+        self.visit(node.annotation)
+        if node.value is not None:
+            self.visit(node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.enter_statement(node)
+        self._targets(node.target, None)
+        self.visit(node.value)
+
+    def visit_For(self, node: cst.For) -> None:
+        self.enter_statement(node)
+        self._targets(node.target, None)
+        self.visit(node.iter)
+        outer = self.loops
+        self.loops = outer + (node,)
+        self.visit(node.body)
+        self.loops = outer
+        if node.orelse is not None:
+            self.visit(node.orelse)
+
+    def visit_With(self, node: cst.With) -> None:
+        self.enter_statement(node)
+        for item in node.items:
+            self.visit(item.item)
+            if item.asname is not None:
+                self._targets(item.asname.name, item.item)
+        self.visit(node.body)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._targets(node.target, node.value)
+        self.visit(node.value)
+
+    # -- expressions -----------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        name = dotted_name(node.func)
+        qual = name
+        if name:
+            head, _, rest = name.partition(".")
+            target = self.index.aliases(self.scope).get(head)
+            if target is not None:
+                qual = target + ("." + rest if rest else "")
+        self.index.calls.append(Call(node, name, qual, self.scope, self.loops, self.stmt))
+        self.note(node)
+        outer = self.store
+        self.store = False
+        self.visit_children(node)
+        self.store = outer
+
+    def visit_string(self, node: cst.CSTNode) -> None:
+        value = string_value(node)
+        if value is not None:
+            self.index.strings.append(StringLit(value, node, self.scope, self.stmt))
+            self.note(node)
+        if isinstance(node, cst.FormattedString):
+            self.visit_children(node)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+            key = string_value(node.slice[0].slice.value)
+            if key is not None and not isinstance(node.slice[0].slice.value, cst.FormattedString):
+                self.index.subscripts.append(
+                    Subscript(dotted_name(node.value), key, node, self.store, self.scope, self.stmt)
+                )
+                self.note(node)
+        outer = self.store
+        self.store = False
+        self.visit_children(node)
+        self.store = outer
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        name = dotted_name(node)
+        if name:
+            self.index.attributes.append(AttributeChain(name, node, self.store, self.scope, self.stmt))
+            self.note(node)
+            return  # the inner chain is part of this one
+        outer = self.store
+        self.store = False
+        self.visit_children(node)
+        self.store = outer
+
+    def visit_Dict(self, node: cst.Dict) -> None:
+        keys = []
+        for el in node.elements:
+            if isinstance(el, cst.DictElement):
+                key = string_value(el.key)
+                if key is not None:
+                    keys.append(key)
+        self.index.dicts.append(DictLit(keys, node, self.scope, self.stmt))
+        self.note(node)
+        self.visit_children(node)
+
+    def visit_Try(self, node: cst.CSTNode) -> None:
+        self.enter_statement(node)
+        catches = any(_catches_import_error(h) for h in node.handlers)
+        outer = self.guarded
+        self.guarded = outer or catches
+        self.visit(node.body)
+        self.guarded = outer
+        for part in (*node.handlers, node.orelse, node.finalbody):
+            if part is not None:
+                self.visit(part)
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        for operand in (node.left, *(t.comparator for t in node.comparisons)):
+            if isinstance(operand, (cst.Tuple, cst.List, cst.Set)):
+                for el in operand.elements:
+                    self.index.compared.add(id(el.value))
+            else:
+                self.index.compared.add(id(operand))
+        self.visit_children(node)
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.visit(node.body)
+
+
+def _catches_import_error(handler: cst.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    names = [dotted_name(handler.type)]
+    if isinstance(handler.type, cst.Tuple):
+        names = [dotted_name(el.value) for el in handler.type.elements]
+    return any(n in ("ImportError", "ModuleNotFoundError", "Exception", "BaseException") for n in names)
+
+
+def _all_params(params: cst.Parameters) -> list[cst.Param]:
+    out = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+    if isinstance(params.star_arg, cst.Param):
+        out.append(params.star_arg)
+    if params.star_kwarg is not None:
+        out.append(params.star_kwarg)
+    return out
+
+
+_HANDLERS = {
+    cst.IndentedBlock: _Builder.block,
+    cst.SimpleStatementSuite: _Builder.block,
+    cst.FunctionDef: _Builder.visit_FunctionDef,
+    cst.ClassDef: _Builder.visit_ClassDef,
+    cst.Import: _Builder.visit_Import,
+    cst.ImportFrom: _Builder.visit_ImportFrom,
+    cst.Assign: _Builder.visit_Assign,
+    cst.AnnAssign: _Builder.visit_AnnAssign,
+    cst.AugAssign: _Builder.visit_AugAssign,
+    cst.For: _Builder.visit_For,
+    cst.With: _Builder.visit_With,
+    cst.NamedExpr: _Builder.visit_NamedExpr,
+    cst.Call: _Builder.visit_Call,
+    cst.Subscript: _Builder.visit_Subscript,
+    cst.Attribute: _Builder.visit_Attribute,
+    cst.Dict: _Builder.visit_Dict,
+    cst.Lambda: _Builder.visit_Lambda,
+    cst.Try: _Builder.visit_Try,
+    cst.Comparison: _Builder.visit_Comparison,
+    cst.SimpleString: _Builder.visit_string,
+    cst.ConcatenatedString: _Builder.visit_string,
+    cst.FormattedString: _Builder.visit_string,
+}
+for _tp in (cst.If, cst.While, cst.Match) + tuple(
+    t for t in (getattr(cst, "TryStar", None),) if t is not None
+):
+    _HANDLERS[_tp] = _Builder.compound
+for _tp in (
+    cst.Expr, cst.Return, cst.Raise, cst.Assert, cst.Del, cst.Pass, cst.Break, cst.Continue,
+    cst.Global, cst.Nonlocal,
+):
+    _HANDLERS[_tp] = _Builder.small_statement
+for _name in ("TypeAlias",):
+    if hasattr(cst, _name):
+        _HANDLERS[getattr(cst, _name)] = _Builder.small_statement
+
+
+def build_index(module: cst.Module) -> Index:
+    builder = _Builder()
+    builder.visit_children(module)
+    return builder.index

@@ -1,0 +1,119 @@
+"""Rules: a code, a name, its stages, a severity, the reviewer criterion it enforces,
+a check, and its own failing and passing examples."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Optional, Union
+
+import libcst as cst
+import yaml
+
+from .bundle import Bundle
+from .findings import FILE_SPAN, Finding, Span
+
+
+@dataclass(frozen=True)
+class Example:
+    """A small bundle that a rule must flag (invalid) or leave alone (valid)."""
+    files: dict[str, str]
+    stage: Optional[str] = None
+    options: dict[str, Any] = field(default_factory=dict)
+    run_variations: Optional[list[str]] = None
+    base: Optional[dict[str, str]] = None
+
+    def bundle(self, default_stage: str) -> Bundle:
+        base = Bundle(files=dict(self.base), stage="base") if self.base is not None else None
+        return Bundle(
+            files=dict(self.files), stage=self.stage or default_stage, options=dict(self.options),
+            run_variations=self.run_variations, base=base,
+        )
+
+
+Where = Union[None, int, Span, cst.CSTNode, yaml.Node]
+
+
+@dataclass
+class Hit:
+    """What a check yields: a path, a place in it, and a message naming what to do."""
+    path: str
+    message: str
+    where: Where = None
+    end_line: Optional[int] = None  # widen the range to this line
+    stmt: Optional[int] = None  # statement ordinal of `where` when the index did not record it
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    stages: tuple[str, ...]
+    severity: str
+    criterion: str
+    rationale: str
+    check: Callable[[Bundle], Iterable[Hit]]
+    invalid: tuple[Example, ...]
+    valid: tuple[Example, ...]
+
+    @property
+    def family(self) -> str:
+        return self.code.rstrip("0123456789")
+
+    @property
+    def summary(self) -> str:
+        return self.criterion.split(". ")[0].rstrip(".")
+
+    def run(self, bundle: Bundle, severity: Optional[str] = None) -> list[Finding]:
+        out = []
+        for hit in self.check(bundle):
+            span = locate_hit(bundle, hit)
+            out.append(Finding(
+                code=self.code, severity=severity or self.severity, path=hit.path,
+                line=span.line, column=span.column, end_line=span.end_line,
+                end_column=span.end_column, message=hit.message,
+            ))
+        return out
+
+
+def locate_hit(bundle: Bundle, hit: Hit) -> Span:
+    where = hit.where
+    if where is None:
+        span = FILE_SPAN
+    elif isinstance(where, Span):
+        span = where
+    elif isinstance(where, int):
+        span = Span(where, 1, where, 1)
+    elif isinstance(where, yaml.Node):
+        s, e = where.start_mark, where.end_mark
+        span = Span(s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+    else:
+        source = bundle.python(hit.path)
+        span = source.span(where, hit.stmt) if source is not None else FILE_SPAN
+    if hit.end_line is not None and hit.end_line > span.end_line:
+        span = Span(span.line, span.column, hit.end_line, 1)
+    return span
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(
+    code: str,
+    name: str,
+    stages: Iterable[str],
+    severity: str,
+    criterion: str,
+    rationale: str,
+    invalid: Iterable[Example],
+    valid: Iterable[Example],
+) -> Callable[[Callable[[Bundle], Iterable[Hit]]], Rule]:
+    """Register `check` as a rule. Used as a decorator in the family modules."""
+
+    def register(check: Callable[[Bundle], Iterable[Hit]]) -> Rule:
+        if code in REGISTRY:
+            raise ValueError(f"rule code {code} is registered twice")
+        made = Rule(code, name, tuple(stages), severity, criterion.strip(), rationale.strip(),
+                    check, tuple(invalid), tuple(valid))
+        REGISTRY[code] = made
+        return made
+
+    return register
