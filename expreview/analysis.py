@@ -440,8 +440,9 @@ def _argument_everywhere(source: PythonSource, fn: Function, param: str, depth: 
     if fn.params and fn.params[0] in ("self", "cls"):
         position -= 1
     found: Optional[list[Part]] = None
+    names = {fn.name} if fn.class_name is None else {f"self.{fn.name}", f"cls.{fn.name}"}
     for call in index.calls:
-        if call.name != fn.name and not call.name.endswith("." + fn.name):
+        if call.name not in names:
             continue
         arg = call.keyword(param)
         if arg is None and position >= 0:

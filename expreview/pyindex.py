@@ -144,6 +144,12 @@ class Call:
     loops: tuple  # enclosing For/While nodes inside the scope, outermost first
     stmt: int
 
+    @property
+    def method(self) -> str:
+        """The called attribute (`print_json` of `Console().print_json(...)`), or the name."""
+        func = self.node.func
+        return func.attr.value if isinstance(func, cst.Attribute) else self.name
+
     def keyword(self, name: str) -> Optional[cst.BaseExpression]:
         for arg in self.node.args:
             if arg.keyword is not None and arg.keyword.value == name:

@@ -73,6 +73,13 @@ class PythonSource:
         try:
             return cst.parse_module(self.text), None
         except cst.ParserSyntaxError as exc:
+            # CPython's own message and location are the ones users know; LibCST's otherwise.
+            try:
+                ast.parse(self.text)
+            except SyntaxError as py_exc:
+                return None, ParseProblem(py_exc.msg or "invalid syntax", py_exc.lineno or 1, py_exc.offset or 1)
+            except (RecursionError, MemoryError, ValueError):
+                pass
             return None, ParseProblem(_first_line(exc.message) or "invalid syntax", exc.raw_line, exc.raw_column + 1)
         except RecursionError:
             return None, ParseProblem("expression nested too deeply to parse")

@@ -14,7 +14,8 @@ from ..rule import Example, Hit, rule
 
 TRAIN, EVALUATE = "src/train.py", "src/evaluate.py"
 # Printing JSON some other way does not give the pipeline one raw JSON line.
-_OTHER_PRINTERS = ("print_json", "pprint", "pp", "console.print", "console.log", "rprint")
+_OTHER_METHODS = ("print_json", "pprint", "rprint")
+_OTHER_PRINTERS = ("console.print", "console.log", "pprint.pp")
 
 
 def _json_prints(index: Index) -> list[tuple[Call, Call]]:
@@ -34,7 +35,8 @@ def _json_prints(index: Index) -> list[tuple[Call, Call]]:
 
 
 def _other_printers(index: Index) -> list[Call]:
-    return [c for c in index.calls if c.name.endswith(_OTHER_PRINTERS) or c.qualname.endswith(("pprint.pprint", "rich.print"))]
+    return [c for c in index.calls
+            if c.method in _OTHER_METHODS or c.name.endswith(_OTHER_PRINTERS) or c.qualname == "rich.print"]
 
 
 def _has_run_id(source: PythonSource, dumps: Call) -> Optional[bool]:
@@ -78,7 +80,7 @@ def train_json_stdout(bundle: Bundle):
         others = _other_printers(source.index)
         if others:
             for call in others:
-                yield Hit(TRAIN, f"prints through `{call.name}` instead of `print(json.dumps({{...}}))`; the "
+                yield Hit(TRAIN, f"prints through `{call.name or call.method}` instead of `print(json.dumps({{...}}))`; the "
                                  "pipeline needs raw JSON lines with a \"run_id\" field. Use "
                                  "`print(json.dumps(metrics))`", call.node)
         else:
@@ -109,8 +111,8 @@ def evaluate_json_stdout(bundle: Bundle):
     others = _other_printers(source.index)
     if others:
         for call in others:
-            if "json" in call.name.lower() or call.name.endswith(("pprint", "pp")):
-                yield Hit(EVALUATE, f"prints the comparison through `{call.name}` instead of "
+            if "json" in call.method.lower() or call.method in ("pprint", "pp"):
+                yield Hit(EVALUATE, f"prints the comparison through `{call.name or call.method}` instead of "
                                     "`print(json.dumps(comparison))`; the pipeline needs raw JSON on stdout",
                           call.node)
                 return

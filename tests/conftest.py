@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+SHARED = REPO.parent / "shared"
+SEEDS = SHARED / "seeds"
+
+
+def expreview_cmd() -> list[str]:
+    """The installed console script, else the module from this checkout."""
+    exe = Path(sys.executable).parent / "expreview"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "expreview"]
+
+
+def run_cli(*args: str, cwd=None, input_text=None, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run(expreview_cmd() + list(args), capture_output=True, text=True, cwd=cwd,
+                          input=input_text, env=env, timeout=120)
+
+
+@pytest.fixture
+def needs_shared():
+    if not (SEEDS / "expected.json").is_file():
+        pytest.skip("../shared (seeds and corpus) is not beside this checkout")
+    return SHARED
+
+
+def seed_file(prefix: str) -> Path:
+    matches = sorted(SEEDS.glob(f"{prefix}_*.txt"))
+    if not matches:
+        pytest.skip(f"seed {prefix} is not available")
+    return matches[0]
+
+
+def read_json(text: str):
+    return json.loads(text)
+
+
+__all__ = ["REPO", "FIXTURES", "SHARED", "SEEDS", "run_cli", "seed_file", "expreview_cmd", "os"]

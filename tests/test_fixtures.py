@@ -1,0 +1,63 @@
+"""The bundled example repositories: the good one passes, each bad one fails its one rule."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from conftest import FIXTURES, run_cli
+
+BAD_BASE = {
+    "bad-deps-table": ("DEP001", "pyproject.toml", 7),
+    "bad-undeclared-dep": ("DEP002", "src/evaluate.py", 16),
+    "bad-rich-json": ("OUT001", "src/train.py", 134),
+    "bad-no-load": ("CKPT001", "src/train.py", 114),
+    "bad-pipe-deadlock": ("RUN005", "src/main.py", 37),
+    "bad-placeholder-in-train": ("PH001", "src/train.py", 88),
+    "bad-yaml-float": ("CFG003", "config/smoke_test.yaml", 21),
+    "bad-real-dataset": ("SPEC001", "src/preprocess.py", 41),
+    "bad-figure-dir": ("FIG002", "src/evaluate.py", 52),
+    "bad-cli-contract": ("CLI002", "src/main.py", 82),
+    "bad-extra-file": ("LAY002", "src/utils.py", 1),
+}
+
+
+def review(path, *extra):
+    proc = run_cli("check", str(path), "--stage", "base", "--format", "json", *extra)
+    assert proc.returncode in (0, 1), proc.stderr
+    return proc, json.loads(proc.stdout)
+
+
+def test_good_base_fixture_passes():
+    proc, report = review(FIXTURES / "base" / "good")
+    assert proc.returncode == 0
+    assert report["ready"] is True
+    assert report["findings"] == []
+    assert report["verdict"] == {"is_base_code_ready": True, "base_code_issue": ""}
+
+
+@pytest.mark.parametrize("variant", sorted(BAD_BASE))
+def test_bad_base_fixture_fails_its_rule(variant):
+    code, path, line = BAD_BASE[variant]
+    proc, report = review(FIXTURES / "base" / variant)
+    assert proc.returncode == 1
+    assert report["ready"] is False
+    hits = [f for f in report["findings"] if f["code"] == code]
+    assert any(f["path"] == path and f["line"] <= line <= f["end_line"] for f in hits), report["findings"]
+    # one defect each: nothing else blocks
+    assert {f["code"] for f in report["findings"] if f["severity"] == "error"} == {code}
+
+
+def test_reviewed_code_is_never_executed(tmp_path):
+    """src/model.py writes a marker file at import time; no stage or format may run it."""
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "base" / "bad-module-side-effect", repo)
+    marker = "EXPREVIEW_EXECUTED_MARKER"
+    assert marker in (repo / "src" / "model.py").read_text()
+    for stage in ("base", "derived", "hydra", "auto"):
+        for fmt in ("text", "json", "verdict"):
+            extra = ["--base", str(repo)] if stage == "derived" else []
+            proc = run_cli("check", ".", "--stage", stage, "--format", fmt, *extra, cwd=repo)
+            assert proc.returncode in (0, 1, 2), proc.stderr
+    assert not list(tmp_path.rglob(marker)), "reviewed code was executed"
