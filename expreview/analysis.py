@@ -458,4 +458,4 @@ def _argument_everywhere(source: PythonSource, fn: Function, param: str, depth: 
 
 
 def render(parts: list[Part]) -> str:
-    return "/".join(p.text if p.kind == "lit" else "{" + p.text + "}" for p in parts)
+    return "/".join(p.text if p.kind == "lit" or "{" in p.text else "{" + p.text + "}" for p in parts)

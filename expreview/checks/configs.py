@@ -92,6 +92,8 @@ def run_list_missing(bundle: Bundle):
         else:
             wanted = key or next((k for k in RUN_LIST_KEYS if isinstance(doc.data.get(k), list)), None)
             value = next((v for k, v in doc.node.value if getattr(k, "value", None) == wanted), None) if wanted else None
+            if isinstance(value, yaml.ScalarNode) and value.tag.endswith(":null"):
+                continue  # an empty run list is a template waiting for its runs
             if value is None or not isinstance(value, yaml.SequenceNode):
                 name = wanted or "runs"
                 yield Hit(path, f"{path} has no `{name}:` list{' (src/main.py reads it)' if key else ''}; "

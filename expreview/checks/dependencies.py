@@ -113,6 +113,12 @@ def invalid_pyproject(bundle: Bundle):
             if problem:
                 line = _line_of_string(doc, item, header) if isinstance(item, str) else header
                 yield Hit(PYPROJECT, problem, line)
+    poetry = ((data.get("tool") or {}).get("poetry") or {}).get("dependencies") if isinstance(data.get("tool"), dict) else None
+    if isinstance(poetry, dict) and "dependencies" not in project and len(poetry) > ("python" in poetry):
+        yield Hit(PYPROJECT, "the dependencies are declared only under [tool.poetry.dependencies], which uv ignores "
+                             "when a [project] table exists, so nothing gets installed; list them in "
+                             "`project.dependencies` as PEP 508 strings",
+                  doc.table_line("tool.poetry.dependencies") or header)
     for key in ("name", "version"):
         if key not in project and key not in (project.get("dynamic") or []):
             yield Hit(PYPROJECT, f"[project] has no `{key}`; add `{key} = \"…\"` (uv refuses the project without it)", header)

@@ -58,7 +58,14 @@ def _python_tokens(source: PythonSource) -> Iterator[Token]:
 
 
 def _yaml_tokens(doc: YamlSource) -> Iterator[Token]:
-    for entry in doc.scalars():
+    for entry in doc.entries():
+        key = entry.key_node  # `training: {SPECIFIC_CONFIG_PLACEHOLDER}` puts the token in a key
+        if isinstance(key, yaml.ScalarNode) and isinstance(key.value, str):
+            match = PLACEHOLDER.search(key.value)
+            if match is not None:
+                yield Token(doc.path, match.group(), key.start_mark.line + 1, key, key.value, entry.path[:-1])
+        if not isinstance(entry.node, yaml.ScalarNode):
+            continue
         value = entry.node.value
         if not isinstance(value, str):
             continue
