@@ -4,6 +4,7 @@ from . import (  # noqa: F401
     cli_contract,
     configs,
     dependencies,
+    derivation,
     executability,
     figures,
     layout,

@@ -1,6 +1,7 @@
 """PH: placeholders in base code are where they belong and say what replaces them."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterator, Optional, Union
 
@@ -9,7 +10,8 @@ import yaml
 
 from ..analysis import PLACEHOLDER, explains, explains_itself, is_docstring, python_comment
 from ..bundle import Bundle
-from ..findings import ERROR, Span
+from ..findings import ERROR, WARNING, Span
+from ..pyindex import dotted_name
 from ..pysource import PythonSource
 from ..rule import Example, Hit, rule
 from ..yamlsource import YamlSource
@@ -164,3 +166,132 @@ def placeholder_unexplained(bundle: Bundle):
         yield Hit(token.path, f"placeholder `{token.text}` has no comment saying what replaces it{said}; add one "
                               f"on this line or the line above, e.g. `# {token.text}: replaced by <what> in the "
                               "derive step`", token.line if isinstance(token.where, cst.CSTNode) else token.location)
+
+
+# -- derived and hydra: nothing may be left unfinished ----------------------
+
+_LEFTOVER = re.compile(
+    r"\b\w*PLACEHOLDER\w*\b|\bTODO\b|\bFIXME\b|\[UNCHANGED\]|omitted for brevity|simplified version",
+)
+_LEFTOVER_CI = re.compile(r"omitted for brevity|simplified version", re.I)
+_SCANNED = (".py", ".yaml", ".yml", ".toml")
+
+
+def _leftover(text: str):
+    return _LEFTOVER.search(text) or _LEFTOVER_CI.search(text)
+
+
+@rule(
+    code="PH003", name="leftover-placeholder", stages=("derived", "hydra"), severity=ERROR,
+    criterion="No TODO, PLACEHOLDER, [UNCHANGED] markers, \"omitted for brevity\" or \"simplified "
+              "version\" remain anywhere (code, comments, configs).",
+    rationale="Experiment code is run as it is; a leftover placeholder is either a value that "
+              "crashes the run or a part of the method that was never written.",
+    invalid=[Example(files={"src/preprocess.py": "def load(cfg):\n    # TODO: load the real data\n    return []\n"}),
+             Example(files={"config/smoke_test.yaml": "runs:\n  - run_id: a\n    dataset: {name: DATASET_PLACEHOLDER}\n"})],
+    valid=[Example(files={"src/preprocess.py": "def load(cfg):\n    # the digits set ships with scikit-learn\n    return []\n"})],
+)
+def leftover_placeholder(bundle: Bundle):
+    for path in bundle.paths():
+        if not path.endswith(_SCANNED):
+            continue
+        for number, line in enumerate(bundle.files[path].splitlines(), 1):
+            match = _leftover(line)
+            if match:
+                yield Hit(path, f"`{match.group()}` is left in the experiment code; replace it with the real "
+                                "implementation or value", Span(number, match.start() + 1, number, match.end() + 1))
+
+
+_SHORTCUT = re.compile(
+    r"proxy[\s*_`]+(?:implementation|version|model|objective|method|approach)"
+    r"|shortened[\s*_]+for[\s*_]+(?:the[\s*_]+)?demo"
+    r"|set[\s*_]+\d[\d,_]*[\s*_]+for[\s*_]+(?:the[\s*_]+)?full(?:[\s*_]+(?:study|run|experiment|training))?"
+    r"|(?:rough|crude|cheap|quick|coarse|simple)[\s*_]+approximation|as[\s*_]+an[\s*_]+approximation"
+    r"|for[\s*_]+(?:demo|demonstration)[\s*_]+purposes"
+    r"|the[\s*_]+real[\s*_]+(?:method|implementation|algorithm)[\s*_]+would",
+    re.I,
+)
+
+
+@rule(
+    code="PH005", name="self-declared-shortcut", stages=("derived", "hydra"), severity=WARNING,
+    criterion="No quality degradation: no simplified logic that reduces functionality (the code's "
+              "own comments must not call it a proxy, an approximation or a demo).",
+    rationale="When the code says it is a proxy implementation or shortened for a demo, the "
+              "experiment does not test the method it claims to test.",
+    invalid=[Example(files={"config/full_experiment.yaml": "runs:\n  - run_id: a\n    epochs: 2  # shortened for demo; set 50 for full study\n"}),
+             Example(files={"src/train.py": "def warm_start():\n    \"\"\"This is a *proxy*\n    implementation of the method.\"\"\"\n    return 0\n"})],
+    valid=[Example(files={"src/train.py": "def warm_start():\n    \"\"\"One hyper-gradient step, as in the paper.\"\"\"\n    return 0\n"})],
+)
+def self_declared_shortcut(bundle: Bundle):
+    for path in bundle.paths():
+        if not path.endswith(_SCANNED):
+            continue
+        text = bundle.files[path]
+        for match in _SHORTCUT.finditer(text):
+            line = text.count("\n", 0, match.start()) + 1
+            phrase = " ".join(match.group().replace("*", "").split())
+            yield Hit(path, f"the code calls itself \"{phrase}\"; implement the method as specified (or state "
+                            "the deviation in the experiment design, not in a comment)", line)
+
+
+_ABSTRACT = ("abstractmethod", "abc.abstractmethod", "overload", "typing.overload", "abstractproperty")
+
+
+def _stub_kind(fn: cst.FunctionDef) -> Optional[str]:
+    body = fn.body
+    statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
+    small = []
+    for statement in statements:
+        if isinstance(statement, cst.SimpleStatementLine):
+            small.extend(statement.body)
+        elif isinstance(statement, cst.SimpleStatementSuite):
+            small.extend(statement.body)
+        else:
+            return None
+    if small and isinstance(small[0], cst.Expr) and isinstance(small[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+        small = small[1:]  # a docstring
+    if len(small) != 1:
+        return None
+    only = small[0]
+    if isinstance(only, cst.Pass):
+        return "pass"
+    if isinstance(only, cst.Expr) and isinstance(only.value, cst.Ellipsis):
+        return "..."
+    if isinstance(only, cst.Raise) and only.exc is not None:
+        exc = only.exc.func if isinstance(only.exc, cst.Call) else only.exc
+        if dotted_name(exc) == "NotImplementedError":
+            return "raise NotImplementedError"
+    return None
+
+
+@rule(
+    code="PH004", name="stub-function", stages=("derived", "hydra"), severity=ERROR,
+    criterion="No truncated functions or incomplete implementations: no function whose body is only "
+              "`pass`, `...` or `raise NotImplementedError`.",
+    rationale="A stub returns None or raises at the first call; the experiment cannot run the part "
+              "it stands for. (Abstract methods and overloads are not stubs.)",
+    invalid=[Example(files={"src/model.py": "class Net:\n    def forward(self, x):\n        pass\n"}),
+             Example(files={"src/train.py": "def warm_start(model):\n    \"\"\"Warm start.\"\"\"\n    raise NotImplementedError\n"})],
+    valid=[Example(files={"src/model.py": "import abc\nfrom typing import Tuple\n\n\nclass Base(abc.ABC):\n"
+                                          "    @abc.abstractmethod\n    def forward(self, x: Tuple[int, ...]):\n        ...\n\n\n"
+                                          "def build(name):\n    if name == 'mlp':\n        return Base\n"
+                                          "    raise NotImplementedError(name)\n"})],
+)
+def stub_function(bundle: Bundle):
+    for source in bundle.python_files():
+        if not source.ok:
+            continue
+        index = source.index
+        protocols = {name for name, node in index.classes.items()
+                     if any(dotted_name(b.value).endswith(("Protocol", "ABC")) for b in node.bases)}
+        for fn in index.functions:
+            decorators = [dotted_name(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
+                          for d in fn.node.decorators]
+            if any(d in _ABSTRACT or d.endswith(".abstractmethod") for d in decorators):
+                continue
+            if fn.class_name in protocols:
+                continue
+            kind = _stub_kind(fn.node)
+            if kind is not None:
+                yield Hit(source.path, f"`{fn.qualname}` is a stub (its body is only `{kind}`); implement it", fn.node)

@@ -1,0 +1,259 @@
+"""How code dispatches on a configured name, and which names reach its unknown-name error.
+
+Followed: `name == "A"` / `name in ("A", "B")` comparisons, registry dicts (`name in REGISTRY`,
+`REGISTRY[name]`, `REGISTRY.get(name)`), `.upper()`/`.lower()` normalisation, and where the name
+comes from in the config (`cfg["dataset"]["name"]`, `cfg.get("model", {}).get("name")`,
+`cfg.model.name`, or a parameter that every caller fills from the config). A function that hands
+the name to a generic loader (`load_dataset(name)`) handles any name and is not a dispatch.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+import libcst as cst
+
+from .analysis import resolve
+from .pyindex import Function, Index, dotted_name, iter_subtree, string_value
+from .pysource import PythonSource
+
+_UNKNOWN = re.compile(r"unknown|not (?:yet )?implemented|not supported|unsupported|not registered|"
+                      r"not recogni[sz]ed|invalid|no such|must be provided|not available", re.I)
+_ERRORS = ("NotImplementedError", "ValueError", "KeyError", "RuntimeError")
+_NORMALISERS = ("upper", "lower", "casefold", "strip")
+
+
+@dataclass
+class Dispatch:
+    source: PythonSource
+    function: Function
+    var: str
+    keys: tuple[str, ...]  # where the name comes from in the config: ("dataset", "name")
+    normalise: list[str]
+    handled: set[str] = field(default_factory=set)
+    fallback: Optional[cst.Raise] = None
+
+    def accepts(self, value: str) -> bool:
+        for op in self.normalise:
+            value = getattr(value, op)()
+        return value in self.handled
+
+    @property
+    def error_name(self) -> str:
+        exc = self.fallback.exc if self.fallback is not None else None
+        return dotted_name(exc.func if isinstance(exc, cst.Call) else exc) if exc is not None else "an error"
+
+
+def _raises_unknown(node: cst.Raise) -> bool:
+    exc = node.exc
+    if exc is None:
+        return False
+    name = dotted_name(exc.func if isinstance(exc, cst.Call) else exc)
+    if name not in _ERRORS:
+        return False
+    if name == "NotImplementedError":
+        return True
+    text = " ".join(string_value(n) or "" for n in iter_subtree(exc) if isinstance(n, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)))
+    return bool(_UNKNOWN.search(text))
+
+
+def _body(node: cst.CSTNode) -> list[cst.CSTNode]:
+    body = getattr(node, "body", None)
+    if isinstance(body, cst.IndentedBlock):
+        return list(body.body)
+    if isinstance(body, cst.SimpleStatementSuite):
+        return [body]
+    return []
+
+
+def _small(statements: list[cst.CSTNode]) -> list[cst.CSTNode]:
+    out = []
+    for s in statements:
+        out.extend(s.body if isinstance(s, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) else [s])
+    return out
+
+
+def _fallback_raises(fn: cst.FunctionDef) -> list[cst.Raise]:
+    """Raises that names no branch handled reach: at function level, or in an if-chain's final else."""
+    found = []
+
+    def scan(statements):
+        for s in _small(statements):
+            if isinstance(s, cst.Raise) and _raises_unknown(s):
+                found.append(s)
+            elif isinstance(s, cst.If):
+                if _is_membership_guard(s.test):  # if name not in REGISTRY: raise …
+                    scan(_body(s))
+                branch = s.orelse
+                while isinstance(branch, cst.If):
+                    branch = branch.orelse
+                if isinstance(branch, cst.Else):
+                    scan(_body(branch))
+
+    scan(_body(fn))
+    return found
+
+
+def _is_membership_guard(test: cst.CSTNode) -> bool:
+    return isinstance(test, cst.Comparison) and any(isinstance(t.operator, cst.NotIn) for t in test.comparisons)
+
+
+def _comparisons(fn: cst.FunctionDef):
+    for node in iter_subtree(fn.body):
+        if isinstance(node, cst.Comparison):
+            yield node
+
+
+def _names_in(node: cst.CSTNode, index: Index, scope: Function) -> set[str]:
+    """String keys of a literal collection or of a module-level registry dict."""
+    node = resolve(index, node, scope)
+    out = set()
+    if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
+        for el in node.elements:
+            value = string_value(el.value)
+            if value is not None:
+                out.add(value)
+    elif isinstance(node, cst.Dict):
+        for el in node.elements:
+            if isinstance(el, cst.DictElement):
+                value = string_value(el.key)
+                if value is not None:
+                    out.add(value)
+    else:
+        value = string_value(node)
+        if value is not None:
+            out.add(value)
+    return out
+
+
+def _handled(source: PythonSource, fn: Function, var: str) -> tuple[set[str], bool]:
+    """Names `fn` handles for `var`, and whether it compares `var` at all."""
+    index = source.index
+    handled: set[str] = set()
+    compared = False
+    for comparison in _comparisons(fn.node):
+        operands = [comparison.left] + [t.comparator for t in comparison.comparisons]
+        if not any(isinstance(o, cst.Name) and o.value == var for o in operands):
+            continue
+        compared = True
+        for o in operands:
+            if not (isinstance(o, cst.Name) and o.value == var):
+                handled |= _names_in(o, index, fn)
+    for node in iter_subtree(fn.node.body):
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+            key = node.slice[0].slice.value
+            if isinstance(key, cst.Name) and key.value == var:
+                handled |= _names_in(node.value, index, fn)
+                compared = True
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get" \
+                and node.args and isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == var:
+            handled |= _names_in(node.func.value, index, fn)
+            compared = True
+    return handled, compared
+
+
+def _generic_use(source: PythonSource, fn: Function, var: str) -> bool:
+    """`var` handed to an outside loader (`load_dataset(name)`), which accepts any name."""
+    local = {f.name for f in source.index.functions}
+    for call in source.index.calls:
+        if call.scope is not fn or call.name in local or call.name in ("print", "str", "repr", "len", "isinstance"):
+            continue
+        if call.name.endswith((".format", ".info", ".warning", ".debug", ".error", ".get", ".upper", ".lower")):
+            continue
+        if any(isinstance(a.value, cst.Name) and a.value.value == var for a in call.node.args):
+            if call.name.endswith((".from_pretrained", "load_dataset", "getattr", "create_model", "import_module")) \
+                    or call.name == "getattr":
+                return True
+    return False
+
+
+def config_keys(source: PythonSource, expr: cst.CSTNode, scope: Optional[Function], depth: int = 0):
+    """(config keys, normalisers) for a value read from the config, or None."""
+    if depth > 8:
+        return None
+    normalise: list[str] = []
+    keys: list[str] = []
+    index = source.index
+    node = expr
+    while True:
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            method = node.func.attr.value
+            if method in _NORMALISERS:
+                normalise.insert(0, method)
+                node = node.func.value
+                continue
+            if method == "get" and node.args:
+                key = string_value(node.args[0].value)
+                if key is None:
+                    return None
+                keys.insert(0, key)
+                node = node.func.value
+                continue
+            return None
+        if isinstance(node, cst.Call) and dotted_name(node.func) == "str" and node.args:
+            node = node.args[0].value
+            continue
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+            key = string_value(node.slice[0].slice.value)
+            if key is None:
+                return None
+            keys.insert(0, key)
+            node = node.value
+            continue
+        if isinstance(node, cst.Attribute):
+            keys.insert(0, node.attr.value)
+            node = node.value
+            continue
+        if isinstance(node, cst.Name):
+            resolved = resolve(index, node, scope)
+            if resolved is not node:
+                inner = config_keys(source, resolved, scope, depth + 1)
+                if inner is None:
+                    return (tuple(keys), normalise) if keys else None
+                return inner[0] + tuple(keys), inner[1] + normalise
+            if scope is not None and node.value in scope.params:
+                inner = _from_callers(source, scope, node.value, depth)
+                if inner is not None:
+                    return inner[0] + tuple(keys), inner[1] + normalise
+            return (tuple(keys), normalise) if keys else None
+        return None
+
+
+def _from_callers(source: PythonSource, fn: Function, param: str, depth: int):
+    index = source.index
+    position = fn.params.index(param)
+    found = None
+    for call in index.calls:
+        if call.name != fn.name:
+            continue
+        arg = call.keyword(param) or call.positional(position)
+        if arg is None:
+            return None
+        keys = config_keys(source, arg, call.scope, depth + 1)
+        if keys is None or found is not None and keys != found:
+            return None
+        found = keys
+    return found
+
+
+def dispatches(source: PythonSource) -> list[Dispatch]:
+    out = []
+    for fn in source.index.functions:
+        raises = _fallback_raises(fn.node)
+        if not raises:
+            continue
+        candidates = {p for p in fn.params} | set(fn.assigns)
+        for var in sorted(candidates):
+            handled, compared = _handled(source, fn, var)
+            if not compared or _generic_use(source, fn, var):
+                continue
+            values = [v for v in fn.assigns.get(var, []) if v is not None]
+            if values:
+                origin = config_keys(source, values[0], fn) if len(values) == 1 else None
+            else:
+                origin = _from_callers(source, fn, var, 0) if var in fn.params else None
+            if origin is None or not origin[0]:
+                continue
+            out.append(Dispatch(source, fn, var, origin[0], origin[1], handled, raises[0]))
+    return out
