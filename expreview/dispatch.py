@@ -31,13 +31,23 @@ class Dispatch:
     var: str
     keys: tuple[str, ...]  # where the name comes from in the config: ("dataset", "name")
     normalise: list[str]
-    handled: set[str] = field(default_factory=set)
+    handled: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)  # (literal, inline normalisers)
     fallback: Optional[cst.Raise] = None
 
     def accepts(self, value: str) -> bool:
         for op in self.normalise:
             value = getattr(value, op)()
-        return value in self.handled
+        for literal, ops in self.handled:
+            candidate = value
+            for op in ops:
+                candidate = getattr(candidate, op)()
+            if candidate == literal:
+                return True
+        return False
+
+    @property
+    def handled_names(self) -> list[str]:
+        return sorted({literal for literal, _ in self.handled})
 
     @property
     def error_name(self) -> str:
@@ -127,28 +137,41 @@ def _names_in(node: cst.CSTNode, index: Index, scope: Function) -> set[str]:
     return out
 
 
-def _handled(source: PythonSource, fn: Function, var: str) -> tuple[set[str], bool]:
-    """Names `fn` handles for `var`, and whether it compares `var` at all."""
+def _normalised_var(node: cst.CSTNode, var: str) -> Optional[tuple[str, ...]]:
+    """`name` → (); `name.lower()` → ("lower",); anything else → None."""
+    ops: list[str] = []
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _NORMALISERS:
+        ops.insert(0, node.func.attr.value)
+        node = node.func.value
+    return tuple(ops) if isinstance(node, cst.Name) and node.value == var else None
+
+
+def _handled(source: PythonSource, fn: Function, var: str) -> tuple[set, bool]:
+    """(literal, inline normalisers) pairs `fn` handles for `var`, and whether it compares `var`."""
     index = source.index
-    handled: set[str] = set()
+    handled: set = set()
     compared = False
     for comparison in _comparisons(fn.node):
         operands = [comparison.left] + [t.comparator for t in comparison.comparisons]
-        if not any(isinstance(o, cst.Name) and o.value == var for o in operands):
+        forms = [_normalised_var(o, var) for o in operands]
+        if all(f is None for f in forms):
             continue
         compared = True
-        for o in operands:
-            if not (isinstance(o, cst.Name) and o.value == var):
-                handled |= _names_in(o, index, fn)
+        ops = next(f for f in forms if f is not None)
+        for o, form in zip(operands, forms):
+            if form is None:
+                handled |= {(name, ops) for name in _names_in(o, index, fn)}
     for node in iter_subtree(fn.node.body):
         if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
             key = node.slice[0].slice.value
-            if isinstance(key, cst.Name) and key.value == var:
-                handled |= _names_in(node.value, index, fn)
+            ops = _normalised_var(key, var)
+            if ops is not None:
+                handled |= {(name, ops) for name in _names_in(node.value, index, fn)}
                 compared = True
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get" \
-                and node.args and isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == var:
-            handled |= _names_in(node.func.value, index, fn)
+                and node.args and _normalised_var(node.args[0].value, var) is not None:
+            ops = _normalised_var(node.args[0].value, var)
+            handled |= {(name, ops) for name in _names_in(node.func.value, index, fn)}
             compared = True
     return handled, compared
 
@@ -168,8 +191,10 @@ def _generic_use(source: PythonSource, fn: Function, var: str) -> bool:
     return False
 
 
-def config_keys(source: PythonSource, expr: cst.CSTNode, scope: Optional[Function], depth: int = 0):
-    """(config keys, normalisers) for a value read from the config, or None."""
+def config_keys(source: PythonSource, expr: cst.CSTNode, scope: Optional[Function], depth: int = 0,
+                sources: tuple = ()):
+    """(config keys, normalisers) for a value read from the config, or None. `sources` are the
+    bundle's files, searched for the callers that fill a parameter."""
     if depth > 8:
         return None
     normalise: list[str] = []
@@ -208,36 +233,63 @@ def config_keys(source: PythonSource, expr: cst.CSTNode, scope: Optional[Functio
         if isinstance(node, cst.Name):
             resolved = resolve(index, node, scope)
             if resolved is not node:
-                inner = config_keys(source, resolved, scope, depth + 1)
+                inner = config_keys(source, resolved, scope, depth + 1, sources)
                 if inner is None:
                     return (tuple(keys), normalise) if keys else None
                 return inner[0] + tuple(keys), inner[1] + normalise
             if scope is not None and node.value in scope.params:
-                inner = _from_callers(source, scope, node.value, depth)
+                inner = _from_callers(source, scope, node.value, depth, sources)
                 if inner is not None:
                     return inner[0] + tuple(keys), inner[1] + normalise
             return (tuple(keys), normalise) if keys else None
         return None
 
 
-def _from_callers(source: PythonSource, fn: Function, param: str, depth: int):
-    index = source.index
-    position = fn.params.index(param)
+def _from_callers(source: PythonSource, fn: Function, param: str, depth: int, sources: tuple = ()):
+    """The config keys a parameter receives, when every caller in the bundle agrees."""
+    position = fn.params.index(param) - (1 if fn.params and fn.params[0] in ("self", "cls") else 0)
     found = None
-    for call in index.calls:
-        if call.name != fn.name:
-            continue
-        arg = call.keyword(param) or call.positional(position)
-        if arg is None:
-            return None
-        keys = config_keys(source, arg, call.scope, depth + 1)
-        if keys is None or found is not None and keys != found:
-            return None
-        found = keys
+    stem = source.path.rsplit("/", 1)[-1][:-3]
+    for caller in sources or (source,):
+        imported = caller is not source and any(
+            imp.name == fn.name and (imp.module or "").split(".")[-1] == stem for imp in caller.index.imports)
+        for call in caller.index.calls:
+            local = (caller is source or imported) and call.name == fn.name
+            if not (local or caller is not source and call.name.endswith("." + fn.name)):
+                continue
+            arg = call.keyword(param) or (call.positional(position) if position >= 0 else None)
+            if arg is None:
+                return None
+            keys = config_keys(caller, arg, call.scope, depth + 1, sources)
+            if keys is None or found is not None and keys != found:
+                return None
+            found = keys
     return found
 
 
-def dispatches(source: PythonSource) -> list[Dispatch]:
+_GENERIC_KEYS = {"name", "type", "id", "arch", "kind"}
+# CFG004 is about datasets and models (and tasks or environments standing for them).
+_DOMAIN = re.compile(r"data|model|arch|backbone|network|net$|task|env", re.I)
+_OTHER_DOMAIN = re.compile(r"loss|optim|sched|metric|criterion|activation|norm|layer|head|init|(?<![a-z])mode(?![a-z])", re.I)
+
+
+def _with_context(source: PythonSource, fn: Function, keys: tuple) -> Optional[tuple]:
+    """The key path of a dataset/model name, or None for any other dispatch. A bare
+    `name`/`type` key is ambiguous: the function's (else the file's) name says whose it is."""
+    if len(keys) == 1 and keys[-1] in _GENERIC_KEYS:
+        if _OTHER_DOMAIN.search(fn.name):
+            return None
+        for where in (fn.name.lower(), source.path.lower()):
+            for hint, parent in (("data", "dataset"), ("preprocess", "dataset"), ("model", "model")):
+                if hint in where:
+                    return (parent,) + keys
+        return None
+    if not any(_DOMAIN.search(k) for k in keys) or any(_OTHER_DOMAIN.search(k) for k in keys):
+        return None
+    return keys
+
+
+def dispatches(source: PythonSource, sources: tuple = ()) -> list[Dispatch]:
     out = []
     for fn in source.index.functions:
         raises = _fallback_raises(fn.node)
@@ -246,14 +298,17 @@ def dispatches(source: PythonSource) -> list[Dispatch]:
         candidates = {p for p in fn.params} | set(fn.assigns)
         for var in sorted(candidates):
             handled, compared = _handled(source, fn, var)
-            if not compared or _generic_use(source, fn, var):
+            if not compared or not handled or _generic_use(source, fn, var):
                 continue
             values = [v for v in fn.assigns.get(var, []) if v is not None]
             if values:
-                origin = config_keys(source, values[0], fn) if len(values) == 1 else None
+                origin = config_keys(source, values[0], fn, 0, sources) if len(values) == 1 else None
             else:
-                origin = _from_callers(source, fn, var, 0) if var in fn.params else None
+                origin = _from_callers(source, fn, var, 0, sources) if var in fn.params else None
             if origin is None or not origin[0]:
                 continue
-            out.append(Dispatch(source, fn, var, origin[0], origin[1], handled, raises[0]))
+            keys = _with_context(source, fn, origin[0])
+            if keys is None:
+                continue
+            out.append(Dispatch(source, fn, var, keys, origin[1], handled, raises[0]))
     return out

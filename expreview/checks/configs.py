@@ -205,17 +205,16 @@ def configured_name_not_handled(bundle: Bundle):
     from ..dispatch import dispatches
 
     reported = set()
-    for source in bundle.python_files():
-        if not source.ok:
-            continue
-        for dispatch in dispatches(source):
+    sources = tuple(s for s in bundle.python_files() if s.ok)
+    for source in sources:
+        for dispatch in dispatches(source, sources):
             for doc, entry in _yaml_values_at(bundle, dispatch.keys[-2:] if len(dispatch.keys) > 1 else dispatch.keys):
                 value = entry.node.value
                 if dispatch.accepts(value) or (doc.path, value, dispatch.function.name) in reported:
                     continue
                 reported.add((doc.path, value, dispatch.function.name))
                 line = source.span(dispatch.fallback).line
-                handled = ", ".join(sorted(dispatch.handled)) or "no names"
+                handled = ", ".join(dispatch.handled_names)
                 norm = "".join(f".{op}()" for op in dispatch.normalise)
                 yield Hit(doc.path, f"`{'.'.join(dispatch.keys)}: {value}` is not handled by "
                                     f"`{dispatch.function.name}` in {source.path} (after `{dispatch.var}{norm}` it "
