@@ -93,7 +93,7 @@ def string_value(node: cst.CSTNode) -> Optional[str]:
     return None
 
 
-@dataclass
+@dataclass(eq=False)  # identity: functions are dict keys and set members
 class Function:
     name: str
     node: cst.FunctionDef

@@ -10,7 +10,7 @@ import yaml
 from ..analysis import literal
 from ..bundle import Bundle
 from ..findings import ERROR, WARNING
-from ..pyindex import iter_subtree, string_value
+from ..pyindex import dotted_name, iter_subtree, string_value
 from ..rule import Example, Hit, rule
 
 ALL = ("base", "derived", "hydra")
@@ -224,6 +224,8 @@ def configured_name_not_handled(bundle: Bundle):
 
 
 _CONSUMED_BY_TOOLS = {"defaults", "hydra", "_target_", "_recursive_", "_convert_", "_partial_", "_self_"}
+# Descriptive keys: they label a run (and reach WandB with the whole config), they tune nothing.
+_DESCRIPTIVE = {"run_id", "method", "description", "notes", "tags", "parameter_count", "comment", "paper"}
 
 
 def _names_the_code_uses(bundle: Bundle) -> set[str]:
@@ -264,7 +266,8 @@ def config_key_unused(bundle: Bundle):
                     not isinstance(item, yaml.ScalarNode) for item in entry.node.value):
                 continue  # a list of entries (runs) is structure, not a parameter
             key = keys[-1]
-            if key in used or key in seen or key in _CONSUMED_BY_TOOLS or keys[0] in _CONSUMED_BY_TOOLS:
+            if key in used or key in seen or key in _CONSUMED_BY_TOOLS or key in _DESCRIPTIVE \
+                    or keys[0] in _CONSUMED_BY_TOOLS:
                 continue
             seen.add(key)
             yield Hit(doc.path, f"`{'.'.join(keys)}` is set here but no file reads `{key}`; it changes nothing. "
@@ -319,3 +322,172 @@ def run_variation_missing(bundle: Bundle):
             have = ", ".join(i for i, _ in ids) or "no runs"
             yield Hit(path, f"{path} lacks the run variation{'s' * (len(missing) > 1)} {', '.join(missing)} "
                             f"(it defines {have}); add one entry per variation", ids[0][1] if ids else 1)
+
+
+# -- hydra: attribute paths and struct mode --------------------------------
+
+_HYDRA_CONFIG = "defaults:\n  - _self_\nmode: full\nwandb:\n  entity: e\n  project: p\ntraining:\n  epochs: 2\n"
+_RUN = "run_id: r1\nmethod: proposed\nmodel:\n  name: mlp\ndataset:\n  name: digits\ntraining:\n  lr: 0.01\noptuna:\n  n_trials: 0\nevaluation:\n  interval_steps: 10\n"
+_HYDRA_TRAIN = (
+    "import hydra\nfrom omegaconf import DictConfig, OmegaConf, open_dict\n\n\n"
+    "@hydra.main(config_path='../config', config_name='config', version_base=None)\n"
+    "def main(cfg: DictConfig):\n    run_cfg = OmegaConf.load(f'config/runs/{cfg.run}.yaml')\n"
+    "    with open_dict(cfg):\n        cfg = OmegaConf.merge(cfg, run_cfg)\n        cfg.run_id = cfg.run\n"
+    "    return cfg.evaluation.interval_steps, cfg.training.lr\n"
+)
+
+
+def _guard_keys(source) -> set[str]:
+    """Keys the code tests for before using (`"x" in cfg`, hasattr, .get, OmegaConf.select)."""
+    keys = set()
+    index = source.index
+    for s in index.strings:
+        if id(s.node) in index.compared:
+            keys.add(s.value)
+    for call in index.calls:
+        if call.name in ("hasattr", "getattr") or call.name.endswith((".get", "select")):
+            for arg in call.node.args:
+                value = string_value(arg.value)
+                if value is not None:
+                    keys.update(value.split("."))
+    return keys
+
+
+def _first_missing(trees, path) -> int:
+    """Index of the first key of `path` that no tree has."""
+    for i in range(1, len(path) + 1):
+        if not any(_exists(t, path[:i]) for t in trees):
+            return i - 1
+    return len(path)
+
+
+def _exists(tree, path) -> bool:
+    from ..omegaconf_model import exists
+    return exists(tree, path)
+
+
+@rule(
+    code="CFG006", name="config-path-missing", stages=("hydra",), severity=ERROR,
+    criterion="All parameters are loaded from run configs dynamically: every `cfg.a.b.c` path the "
+              "code uses exists in config/config.yaml merged with the run configs.",
+    rationale="OmegaConf raises ConfigAttributeError on a missing key the moment the line runs "
+              "(seed 004: `cfg.training.evaluation.interval_steps`, where `evaluation` is top level).",
+    invalid=[Example(files={"config/config.yaml": _HYDRA_CONFIG, "config/runs/r1.yaml": _RUN,
+                            "src/train.py": _HYDRA_TRAIN.replace("cfg.evaluation.interval_steps", "cfg.training.evaluation.interval_steps")})],
+    valid=[Example(files={"config/config.yaml": _HYDRA_CONFIG, "config/runs/r1.yaml": _RUN, "src/train.py": _HYDRA_TRAIN})],
+)
+def config_path_missing(bundle: Bundle):
+    from ..omegaconf_model import base_config, config_uses, merged_configs
+
+    if base_config(bundle) is None:
+        return
+    trees = merged_configs(bundle)
+    uses = [u for source in bundle.python_files() if source.ok for u in config_uses(source)]
+    # A write defines its key when its parent exists (under open_dict or not: CFG008 judges that).
+    defined = {u.path for u in uses if u.store and u.path and any(_exists(t, u.path[:-1]) for t in trees)}
+    reported = set()
+    for use in uses:
+        path = use.path[:-1] if use.store else use.path
+        if not path or any(_exists(t, path) for t in trees):
+            continue
+        if any(path[:len(d)] == d for d in defined):
+            continue
+        missing = _first_missing(trees, path)
+        if path[missing] in _guard_keys(use.source):
+            continue
+        key = (use.source.path, path)
+        if key in reported:
+            continue
+        reported.add(key)
+        parent = ".".join(path[:missing]) or "the config root"
+        yield Hit(use.source.path, f"`cfg.{'.'.join(use.path)}`: there is no `{path[missing]}` under {parent} in "
+                                   "config/config.yaml merged with the run configs, so OmegaConf raises "
+                                   "ConfigAttributeError here; use the path where the key really is", use.node)
+
+
+def _dict_keys(node) -> Optional[set[str]]:
+    if isinstance(node, cst.Dict):
+        return {string_value(e.key) for e in node.elements if isinstance(e, cst.DictElement) and string_value(e.key)}
+    return None
+
+
+@rule(
+    code="CFG008", name="struct-merge-new-key", stages=("hydra",), severity=ERROR,
+    criterion="Proper configuration structure: code does not add keys to Hydra's struct config "
+              "(OmegaConf.merge/update or assignment) without open_dict or set_struct(False).",
+    rationale="@hydra.main hands over a struct config; merging a run config with keys it lacks "
+              "raises `Key 'run_id' is not in struct` before training starts (seed 004).",
+    invalid=[Example(files={"config/config.yaml": _HYDRA_CONFIG, "config/runs/r1.yaml": _RUN,
+                            "src/train.py": _HYDRA_TRAIN.replace("    with open_dict(cfg):\n        cfg = OmegaConf.merge(cfg, run_cfg)\n        cfg.run_id = cfg.run\n",
+                                                                 "    cfg = OmegaConf.merge(cfg, run_cfg)\n")})],
+    valid=[Example(files={"config/config.yaml": _HYDRA_CONFIG, "config/runs/r1.yaml": _RUN, "src/train.py": _HYDRA_TRAIN})],
+)
+def struct_merge_new_key(bundle: Bundle):
+    from ..omegaconf_model import (base_config, config_roots, config_uses, in_ranges, open_dict_statements,
+                                   run_configs, struct_lifted, _root_path)
+
+    base = base_config(bundle)
+    if base is None:
+        return
+    run_keys = set()
+    for _, run in run_configs(bundle):
+        run_keys |= set(run)
+    for source in bundle.python_files():
+        if not source.ok or struct_lifted(source):
+            continue
+        lifted = open_dict_statements(source)
+        roots = config_roots(source)
+        index = source.index
+        for call in index.calls:
+            if in_ranges(call.stmt, lifted):
+                continue
+            if call.name.endswith("OmegaConf.merge") and len(call.node.args) >= 2:
+                target = dotted_name(call.node.args[0].value)
+                if not target:
+                    continue
+                base_path = _root_path(source, target.split(".")[0], call.scope, roots)
+                if base_path is None:
+                    continue
+                base_path += tuple(target.split(".")[1:])
+                added = set()
+                for arg in call.node.args[1:]:
+                    added |= _merged_keys(source, arg.value, call.scope, run_keys)
+                node = base
+                for key in base_path:
+                    node = node.get(key, {}) if isinstance(node, dict) else {}
+                new = sorted(k for k in added if not (isinstance(node, dict) and k in node))
+                if new:
+                    yield Hit(source.path, f"merges keys that Hydra's struct config does not have ({', '.join(new[:5])}"
+                                           f"{', …' if len(new) > 5 else ''}), which raises `Key '{new[0]}' is not in "
+                                           "struct`; merge inside `with open_dict(cfg):` or add the keys to "
+                                           "config/config.yaml", call.node)
+            elif call.name.endswith("OmegaConf.update") and len(call.node.args) >= 2:
+                if call.keyword("force_add") is not None:
+                    continue
+                key = string_value(call.node.args[1].value)
+                target = dotted_name(call.node.args[0].value)
+                if key is None or not target or _root_path(source, target.split(".")[0], call.scope, roots) is None:
+                    continue
+                if not _exists(base, tuple(key.split("."))) and key.split(".")[0] not in run_keys:
+                    yield Hit(source.path, f"`OmegaConf.update(…, {key!r})` adds a key that the struct config does not "
+                                           "have; pass force_add=True or use open_dict", call.node)
+        for use in config_uses(source):
+            if not use.store or not use.path or in_ranges(index.stmt_of.get(id(use.node), -1), lifted):
+                continue
+            parent, key = use.path[:-1], use.path[-1]
+            if _exists(base, parent) and not _exists(base, use.path) and key not in run_keys \
+                    and not _exists(base, ("run",) + use.path):
+                yield Hit(source.path, f"assigns `cfg.{'.'.join(use.path)}`, a key the struct config does not have; "
+                                       "wrap the assignment in `with open_dict(cfg):`", use.node)
+
+
+def _merged_keys(source, expr, scope, run_keys: set) -> set[str]:
+    from ..analysis import resolve
+
+    value = resolve(source.index, expr, scope)
+    keys = _dict_keys(value)
+    if keys is not None:
+        return keys
+    if isinstance(value, cst.Call) and dotted_name(value.func).endswith(("OmegaConf.load", "OmegaConf.create")):
+        return set(run_keys)
+    return set()

@@ -26,7 +26,11 @@ def required_files(bundle: Bundle) -> list[str]:
 
 
 def _allowed_extra(bundle: Bundle, path: str) -> bool:
-    for pattern in bundle.option("extra_files_allowed", []) or []:
+    patterns = list(bundle.option("extra_files_allowed", []) or [])
+    if bundle.stage == "hydra":  # one run config per run, under the profile's runs_dir
+        runs_dir = bundle.option("runs_dir", "config/runs")
+        patterns += [f"{runs_dir}/*.yaml", f"{runs_dir}/*.yml"]
+    for pattern in patterns:
         if fnmatch.fnmatch(path, pattern):
             return True
     return False

@@ -1,0 +1,219 @@
+"""What a Hydra program's config holds, and how the code reads and writes it.
+
+The config is `config/config.yaml` merged with each run config. Where a run config is mounted
+depends on the program (merged at the root with `OmegaConf.merge`, or selected as the config group
+`run`), so a path counts as existing when it exists under either mount. Names that hold the config
+are the `@hydra.main` function's parameter, parameters annotated `DictConfig`, parameters named
+`cfg`/`config`, and local names bound to a sub-tree of one of those (`tcfg = cfg.training`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional
+
+import libcst as cst
+
+from .bundle import Bundle
+from .pyindex import Function, dotted_name, iter_subtree, string_value
+from .pysource import PythonSource
+
+CONFIG = "config/config.yaml"
+DICTCONFIG_METHODS = {"get", "items", "keys", "values", "pop", "copy", "setdefault", "update", "merge_with",
+                      "to_container", "_get_node", "_metadata", "__dict__", "_content"}
+_CONFIG_NAMES = ("cfg", "config", "conf", "hparams")
+
+
+def hydra_main(source: PythonSource) -> Optional[tuple[Function, cst.Decorator]]:
+    for fn in source.index.functions:
+        for deco in fn.node.decorators:
+            target = deco.decorator.func if isinstance(deco.decorator, cst.Call) else deco.decorator
+            if dotted_name(target) in ("hydra.main", "main") and _imports_hydra(source):
+                return fn, deco
+    return None
+
+
+def _imports_hydra(source: PythonSource) -> bool:
+    return any(imp.top_module == "hydra" for imp in source.index.imports)
+
+
+def decorator_keyword(deco: cst.Decorator, name: str) -> Optional[cst.BaseExpression]:
+    if not isinstance(deco.decorator, cst.Call):
+        return None
+    for arg in deco.decorator.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg.value
+    return None
+
+
+def config_roots(source: PythonSource) -> dict[Optional[Function], set[str]]:
+    """Per function, the local names that hold the whole Hydra config."""
+    roots: dict[Optional[Function], set[str]] = {}
+    main = hydra_main(source)
+    for fn in source.index.functions:
+        names = set()
+        for param in _params(fn.node):
+            annotation = dotted_name(param.annotation.annotation) if param.annotation else ""
+            if annotation.endswith("DictConfig") or param.name.value in _CONFIG_NAMES:
+                names.add(param.name.value)
+        if main is not None and fn is main[0] and fn.params:
+            names.add(fn.params[0])
+        if names:
+            roots[fn] = names
+    return roots
+
+
+def _params(params_owner: cst.FunctionDef) -> list[cst.Param]:
+    p = params_owner.params
+    return list(p.posonly_params) + list(p.params) + list(p.kwonly_params)
+
+
+@dataclass
+class ConfigUse:
+    source: PythonSource
+    path: tuple[str, ...]  # keys below the config root
+    node: cst.CSTNode
+    store: bool
+    scope: Optional[Function]
+
+
+def config_uses(source: PythonSource) -> list[ConfigUse]:
+    """Every `cfg.a.b` / `cfg["a"]["b"]` read or write rooted in the Hydra config."""
+    roots = config_roots(source)
+    index = source.index
+    method_calls = {c.name for c in index.calls}
+    out = []
+    for attr in index.attributes:
+        scope = attr.scope
+        parts = attr.name.split(".")
+        base = _root_path(source, parts[0], scope, roots)
+        if base is None:
+            continue
+        path = base + tuple(parts[1:])
+        if attr.name in method_calls and path:
+            path = path[:-1]  # cfg.training.items(): `items` is a method
+        path = tuple(p for p in path)
+        if path and path[-1] in DICTCONFIG_METHODS:
+            path = path[:-1]
+        out.append(ConfigUse(source, path, attr.node, attr.store, scope))
+    for sub in index.subscripts:
+        base = _subscript_path(source, sub.node, roots, sub.scope)
+        if base is not None:
+            out.append(ConfigUse(source, base, sub.node, sub.store, sub.scope))
+    return out
+
+
+def _root_path(source, name: str, scope, roots) -> Optional[tuple[str, ...]]:
+    """() when `name` is the config itself, the sub-path when it is bound to a sub-tree."""
+    fn = scope
+    while fn is not None:
+        if name in roots.get(fn, ()):
+            return ()
+        values = fn.assigns.get(name)
+        if values:
+            if len(values) == 1 and isinstance(values[0], cst.Attribute):
+                parts = dotted_name(values[0]).split(".")
+                base = _root_path(source, parts[0], fn, roots) if parts[0] != name else None
+                if base is not None:
+                    return base + tuple(parts[1:])
+            return None
+        fn = fn.parent
+    return None
+
+
+def _subscript_path(source, node: cst.Subscript, roots, scope) -> Optional[tuple[str, ...]]:
+    keys = []
+    current: cst.CSTNode = node
+    while isinstance(current, cst.Subscript):
+        if len(current.slice) != 1 or not isinstance(current.slice[0].slice, cst.Index):
+            return None
+        key = string_value(current.slice[0].slice.value)
+        if key is None:
+            return None
+        keys.insert(0, key)
+        current = current.value
+    name = dotted_name(current)
+    if not name:
+        return None
+    parts = name.split(".")
+    base = _root_path(source, parts[0], scope, roots)
+    return None if base is None else base + tuple(parts[1:]) + tuple(keys)
+
+
+# -- the config tree -------------------------------------------------------
+
+def run_configs(bundle: Bundle) -> list[tuple[str, Any]]:
+    runs_dir = bundle.option("runs_dir", "config/runs")
+    out = []
+    for path in bundle.paths():
+        if path.startswith(runs_dir + "/") and path.endswith((".yaml", ".yml")):
+            doc = bundle.yaml(path)
+            if doc is not None and isinstance(doc.data, dict):
+                out.append((path, doc.data))
+    return out
+
+
+def base_config(bundle: Bundle) -> Optional[dict]:
+    doc = bundle.yaml(CONFIG)
+    return doc.data if doc is not None and isinstance(doc.data, dict) else None
+
+
+def merged_configs(bundle: Bundle) -> list[dict]:
+    """config.yaml merged with each run config, at the root and as `run` (both mounts)."""
+    base = base_config(bundle) or {}
+    runs = run_configs(bundle)
+    if not runs:
+        return [base]
+    merged = []
+    for _, run in runs:
+        merged.append(_merge(_merge({}, base), run))
+        merged.append(_merge(_merge({}, base), {"run": run}))
+    return merged
+
+
+def _merge(into: dict, other: dict) -> dict:
+    for key, value in other.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            into[key] = _merge(dict(into[key]), value)
+        else:
+            into[key] = value
+    return into
+
+
+def exists(tree: Any, path: Iterable[str]) -> bool:
+    node = tree
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return False
+        node = node[key]
+    return True
+
+
+def struct_lifted(source: PythonSource) -> bool:
+    """`OmegaConf.set_struct(cfg, False)` anywhere lifts struct mode for the program."""
+    for call in source.index.calls:
+        if call.name.endswith("set_struct") and len(call.node.args) > 1:
+            flag = call.node.args[1].value
+            if isinstance(flag, cst.Name) and flag.value == "False":
+                return True
+    return False
+
+
+def open_dict_statements(source: PythonSource) -> list[tuple[int, int]]:
+    """Statement ranges under `with open_dict(cfg):` (or read_write), where struct is lifted."""
+    index = source.index
+    ranges = []
+    for ordinal, statement in enumerate(index.statements):
+        if isinstance(statement, cst.With) and any(
+                dotted_name(item.item.func).endswith(("open_dict", "read_write"))
+                for item in statement.items if isinstance(item.item, cst.Call)):
+            last = ordinal
+            for node in iter_subtree(statement.body):
+                o = index.stmt_of.get(id(node))
+                if o is not None and o > last:
+                    last = o
+            ranges.append((ordinal, last))
+    return ranges
+
+
+def in_ranges(stmt: int, ranges: list[tuple[int, int]]) -> bool:
+    return any(first < stmt <= last for first, last in ranges)
