@@ -326,6 +326,26 @@ def reachable(index: Index, start: Function) -> set[str]:
     return seen
 
 
+def functions_called_in_loops(index: Index) -> set[str]:
+    """Functions called, or handed to a thread or pool, from inside a loop (and what they reach)."""
+    local = {f.name for f in index.functions}
+    started = set()
+    for call in index.calls:
+        if not call.loops:
+            continue
+        if call.name in local:
+            started.add(call.name)
+        for arg in call.node.args:
+            if isinstance(arg.value, cst.Name) and arg.value.value in local:
+                started.add(arg.value.value)
+    out = set()
+    for name in started:
+        fn = index.function(name)
+        if fn is not None:
+            out |= reachable(index, fn)
+    return out
+
+
 def spawns_subprocess(index: Index, names: set[str]) -> bool:
     return any(c.qualname in SUBPROCESS_CALLS and c.scope is not None and c.scope.name in names
                for c in index.calls) or any(c.qualname in SUBPROCESS_CALLS and c.scope is None for c in index.calls)

@@ -7,9 +7,11 @@ from . import (  # noqa: F401
     derivation,
     executability,
     figures,
+    hydra,
     layout,
     orchestration,
     placeholders,
     specialisation,
     stdout_contract,
+    wandb_eval,
 )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..analysis import launches, parser_spec
+from ..pyindex import string_value
 from ..bundle import Bundle
 from ..findings import ERROR
 from ..rule import Example, Hit, rule
@@ -76,3 +77,51 @@ def subprocess_contract(bundle: Bundle):
             if flag.required and not flag.positional and not passed & set(flag.names):
                 yield Hit(MAIN, f"never passes `{flag.names[-1]}`, which {launch.target} requires; the child "
                                 "exits with status 2. Pass it in this command", launch.node)
+
+
+def _parses_key_values(source) -> bool:
+    """Hydra, or its own `key=value` parsing of sys.argv."""
+    from ..omegaconf_model import hydra_main
+
+    if hydra_main(source) is not None:
+        return True
+    index = source.index
+    uses_argv = any(a.name.startswith("sys.argv") for a in index.attributes)
+    splits = any(c.name.endswith((".split", ".partition")) and c.positional(0) is not None
+                 and string_value(c.positional(0)) == "=" for c in index.calls)
+    return uses_argv and splits or any(c.name.endswith("OmegaConf.from_cli") or c.qualname.endswith("from_cli")
+                                       for c in index.calls)
+
+
+@rule(
+    code="CLI003", name="key-value-cli", stages=("hydra",), severity=ERROR,
+    criterion="CLI interface matches `python -m src.main run={run_id} results_dir={path} mode=…` and "
+              "`python -m src.evaluate results_dir={path} run_ids='[\"run-1\", …]'`, with run_ids "
+              "parsed by json.loads.",
+    rationale="argparse positionals receive the literal `results_dir=/x` (seed 004), and "
+              "`--results-dir` options reject `results_dir=/x`; run_ids is a JSON list.",
+    invalid=[Example(files={"src/evaluate.py": "import argparse, json\np = argparse.ArgumentParser()\n"
+                                               "p.add_argument('results_dir')\np.add_argument('run_ids')\n"
+                                               "args = p.parse_args()\nrun_ids = json.loads(args.run_ids)\n"})],
+    valid=[Example(files={"src/evaluate.py": "import json, sys\nargs = dict(a.split('=', 1) for a in sys.argv[1:])\n"
+                                             "run_ids = json.loads(args['run_ids'])\n"})],
+)
+def key_value_cli(bundle: Bundle):
+    for path in ("src/main.py", "src/evaluate.py"):
+        source = bundle.python(path)
+        if source is None or not source.ok:
+            continue
+        spec = parser_spec(source)
+        if not _parses_key_values(source) and spec is not None:
+            flags = spec.flags or []
+            for flag in flags or [None]:
+                where = flag.node if flag else None
+                shown = flag.names[0] if flag else "its parser"
+                yield Hit(path, f"{path} parses `{shown}` with argparse, which cannot take the `key=value` form "
+                                f"(`results_dir=/x` arrives literally, or is rejected); parse key=value arguments "
+                                "(Hydra, or split sys.argv on '=')", where)
+        elif spec is None and not _parses_key_values(source) and path == "src/evaluate.py":
+            yield Hit(path, "src/evaluate.py reads no `results_dir=… run_ids=…` arguments; parse them from sys.argv")
+        if path == "src/evaluate.py" and any("run_ids" in s.value for s in source.index.strings) \
+                and not source.index.calls_to("json.loads"):
+            yield Hit(path, "run_ids is not parsed with json.loads; it arrives as a JSON list string")

@@ -203,3 +203,55 @@ def figure_quality(bundle: Bundle):
                                            + (" and " if len(missing) == 2 else "")
                                            + ("value labels (ax.annotate, ax.text or ax.bar_label)" if "annotation" in missing else ""),
                               where)
+
+
+@rule(
+    code="FIG004", name="figures-outside-evaluate", stages=("hydra",), severity=ERROR,
+    criterion="train.py and main.py generate NO figures.",
+    rationale="Figures are made once by evaluate from the WandB data of all runs; figures made "
+              "during training are per process and uncollected.",
+    invalid=[Example(files={"src/train.py": "import matplotlib.pyplot as plt\n\n\ndef end(h):\n    plt.plot(h)\n    plt.savefig('loss.pdf')\n"})],
+    valid=[Example(files={"src/train.py": "import wandb\n\n\ndef end(run, h):\n    run.log({'loss': h[-1]})\n"})],
+)
+def figures_outside_evaluate(bundle: Bundle):
+    for path in ("src/train.py", "src/main.py"):
+        source = bundle.python(path)
+        if source is None or not source.ok:
+            continue
+        for call in source.index.calls:
+            last = call.name.rsplit(".", 1)[-1]
+            if call.qualname.startswith("matplotlib.pyplot.") and last in ("figure", "subplots", "savefig") \
+                    or last == "savefig":
+                yield Hit(path, f"{path} creates a figure (`{call.name}`); make figures only in src/evaluate.py",
+                          call.node)
+                break
+
+
+_RUN_PREFIX = re.compile(r"^\{[^}]*(run|rid|id)[^}]*\}_.+\.pdf$", re.I)
+
+
+@rule(
+    code="FIG005", name="figure-name", stages=("hydra",), severity=ERROR,
+    criterion="Figure names follow `{run_id}_{figure_topic}[_<condition>][_pairN].pdf` per run and "
+              "`comparison_{figure_topic}[_<condition>][_pairN].pdf` for comparisons.",
+    rationale="Figures from all runs land in one paper; names without the run id or `comparison_` "
+              "prefix collide and overwrite each other.",
+    invalid=[Example(files={EVALUATE: _PLOT.replace("'accuracy.pdf'", "'learning_curve.pdf'")})],
+    valid=[Example(files={EVALUATE: _PLOT.replace("'accuracy.pdf'", "'comparison_accuracy.pdf'")}),
+           Example(files={EVALUATE: _PLOT.replace("'accuracy.pdf'", "f'{run_id}_learning_curve.pdf'")})],
+)
+def figure_name(bundle: Bundle):
+    source = bundle.python(EVALUATE)
+    if source is None or not source.ok:
+        return
+    for call in savefig_calls(source):
+        parts = figure_path(source, call)
+        if not parts or parts[-1].kind == "unknown":
+            continue
+        name = parts[-1].text
+        if "{" not in name and "." not in name:
+            continue  # a bare variable: the name is not known here
+        if name.startswith("comparison_") or _RUN_PREFIX.match(name):
+            continue
+        yield Hit(EVALUATE, f"the figure name `{name}` is neither `{{run_id}}_<topic>.pdf` nor "
+                            "`comparison_<topic>.pdf`; prefix it so names stay unique across runs", call.node)

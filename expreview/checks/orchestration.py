@@ -5,7 +5,7 @@ from typing import Optional
 
 import libcst as cst
 
-from ..analysis import SUBPROCESS_CALLS, Launch, launches, reachable
+from ..analysis import SUBPROCESS_CALLS, Launch, functions_called_in_loops, launches, reachable
 from ..bundle import Bundle
 from ..findings import ERROR
 from ..pyindex import Function, Index, dotted_name, iter_subtree
@@ -101,32 +101,12 @@ def _inside(index: Index, scope: Function, ordinal: int) -> bool:
     return first < ordinal <= last
 
 
-def _functions_run_in_loops(index: Index) -> set[str]:
-    """Functions called, or handed to a thread or pool, from inside a loop (and what they reach)."""
-    local = {f.name for f in index.functions}
-    started = set()
-    for call in index.calls:
-        if not call.loops:
-            continue
-        if call.name in local:
-            started.add(call.name)
-        for arg in call.node.args:
-            if isinstance(arg.value, cst.Name) and arg.value.value in local:
-                started.add(arg.value.value)
-    out = set()
-    for name in started:
-        fn = index.function(name)
-        if fn is not None:
-            out |= reachable(index, fn)
-    return out
-
-
 def _per_run(index: Index, launch: Launch) -> bool:
     if _in_loop(index, launch.scope, launch.stmt):
         return True
     if launch.scope is None:
         return False
-    in_loops = _functions_run_in_loops(index)
+    in_loops = functions_called_in_loops(index)
     fn: Optional[Function] = launch.scope
     while fn is not None:
         if fn.name in in_loops:
@@ -399,3 +379,71 @@ def pipe_deadlock(bundle: Bundle):
                                    "thread; when the child fills the stderr pipe while this waits on stdout (or "
                                    "the reverse), both block forever. Read each stream in its own thread, use "
                                    "communicate(), or pass stderr=subprocess.STDOUT", call.node, end_line=last)
+
+
+# -- hydra ------------------------------------------------------------------
+
+@rule(
+    code="RUN006", name="main-calls-evaluate", stages=("hydra",), severity=ERROR,
+    criterion="main.py DOES NOT call evaluate.py (evaluation is executed independently).",
+    rationale="evaluate reads every run from WandB after all runs finished; called from one run's "
+              "main it sees a partial set, or no data at all in trial mode.",
+    invalid=[Example(files={MAIN: "import subprocess, sys\nsubprocess.run([sys.executable, '-m', 'src.evaluate', 'results_dir=out'])\n"})],
+    valid=[Example(files={MAIN: "import subprocess, sys\nsubprocess.run([sys.executable, '-u', '-m', 'src.train', 'run=r1'])\n"})],
+)
+def main_calls_evaluate(bundle: Bundle):
+    source = _main(bundle)
+    if source is None:
+        return
+    for launch in launches(source):
+        if launch.target == "src/evaluate.py":
+            yield Hit(MAIN, "src/main.py launches src.evaluate; evaluation runs independently after all runs, "
+                            "so remove this call", launch.node)
+    for imp in source.index.imports:
+        if imp.module in ("src.evaluate",) or imp.module == "src" and imp.name == "evaluate" \
+                or imp.level == 1 and imp.module == "evaluate":
+            yield Hit(MAIN, "src/main.py imports src.evaluate; evaluation runs independently, so do not "
+                            "call it from main", imp.node)
+
+
+@rule(
+    code="RUN007", name="hydra-cwd-subprocess", stages=("hydra",), severity=ERROR,
+    criterion="Code is immediately executable: with `@hydra.main` and no `version_base`, Hydra changes "
+              "the working directory, so a `python -m src.…` child needs `cwd=` (the original directory).",
+    rationale="Without version_base Hydra 1.x chdirs into outputs/<date>/<time>; the child then "
+              "cannot import `src` (seed 004).",
+    invalid=[Example(files={MAIN: (
+        "import subprocess\nimport hydra\n\n\n@hydra.main(config_path='../config', config_name='config')\n"
+        "def main(cfg):\n    subprocess.run(['python', '-u', '-m', 'src.train', f'run={cfg.run}'], check=True)\n")})],
+    valid=[Example(files={MAIN: (
+        "import subprocess\nimport hydra\nfrom hydra.utils import get_original_cwd\n\n\n"
+        "@hydra.main(config_path='../config', config_name='config')\n"
+        "def main(cfg):\n    subprocess.run(['python', '-u', '-m', 'src.train', f'run={cfg.run}'], check=True,\n"
+        "                   cwd=get_original_cwd())\n")})],
+)
+def hydra_cwd_subprocess(bundle: Bundle):
+    from ..omegaconf_model import decorator_keyword, hydra_main
+
+    source = _main(bundle)
+    if source is None:
+        return
+    found = hydra_main(source)
+    if found is None or decorator_keyword(found[1], "version_base") is not None:
+        return
+    index = source.index
+    child_modules = {id(l.node) for l in launches(source)}
+    for call in index.calls:
+        if call.qualname not in SUBPROCESS_CALLS or call.keyword("cwd") is not None:
+            continue
+        command = call.positional(0) or call.keyword("args")
+        if command is None:
+            continue
+        from ..analysis import resolve
+        value = resolve(index, command, call.scope)
+        if id(value) in child_modules or any(l.scope is call.scope for l in launches(source)):
+            line = source.span(call.node).line
+            yield Hit(MAIN, f"`@hydra.main` has no version_base, so Hydra changes the working directory before "
+                            f"main runs, and the `python -m src.…` child started at line {line} has no cwd=: it "
+                            "cannot import src. Pass version_base=None and cwd=hydra.utils.get_original_cwd()",
+                      found[1], end_line=source.span(call.node).end_line)
+            return

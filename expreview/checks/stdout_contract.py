@@ -119,3 +119,26 @@ def evaluate_json_stdout(bundle: Bundle):
     yield Hit(EVALUATE, "src/evaluate.py never prints its comparison as `print(json.dumps(...))`; print the "
                         "comparison results as one JSON document on stdout",
               others[-1].node if others else None)
+
+
+@rule(
+    code="OUT003", name="train-writes-results", stages=("hydra",), severity=ERROR,
+    criterion="NO results.json or stdout JSON dumps in train.py (WandB is the only sink).",
+    rationale="Hydra runs are read back from WandB; a results.json or JSON on stdout is a second, "
+              "diverging record that nothing reads.",
+    invalid=[Example(files={TRAIN: "import json\n\n\ndef main(metrics):\n    print(json.dumps(metrics))\n"}),
+             Example(files={TRAIN: "import json\n\n\ndef main(metrics, d):\n"
+                                   "    with open(f'{d}/results.json', 'w') as fh:\n        json.dump(metrics, fh)\n"})],
+    valid=[Example(files={TRAIN: "import wandb\n\n\ndef main(run, metrics):\n    run.summary.update(metrics)\n"})],
+)
+def train_writes_results(bundle: Bundle):
+    source = bundle.python(TRAIN)
+    if source is None or not source.ok:
+        return
+    index = source.index
+    for call, _ in _json_prints(index):
+        yield Hit(TRAIN, "src/train.py prints JSON to stdout; log the metrics to WandB only", call.node)
+    for s in index.strings:
+        if s.value.endswith("results.json"):
+            yield Hit(TRAIN, "src/train.py writes results.json; log the metrics to WandB only (wandb.log / "
+                             "wandb.summary)", s.node)
