@@ -196,6 +196,15 @@ def prompt_options(text: str, stage: str) -> dict[str, Any]:
         options["runs_dir"] = "config/run" if "config/run/*.yaml" in instructions or "config/run/{" in instructions \
             else "config/runs"
         options["mode_flag"] = "trial_mode" if "trial_mode=true" in instructions else "mode"
+        # Older hydra prompts asked less of evaluate and of figure names; their checks follow them.
+        if "best_proposed" in instructions:
+            options["eval_outputs"] = "aggregated"
+        elif "aggregated_metrics.json" in instructions:
+            options["eval_outputs"] = "files"
+        else:
+            options["eval_outputs"] = "none"
+        options["figure_names"] = "unique" if "GLOBALLY UNIQUE" in instructions else "topic"
+        options["wandb_summary"] = "wandb.summary" in instructions
     return options
 
 

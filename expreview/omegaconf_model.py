@@ -45,21 +45,64 @@ def decorator_keyword(deco: cst.Decorator, name: str) -> Optional[cst.BaseExpres
     return None
 
 
-def config_roots(source: PythonSource) -> dict[Optional[Function], set[str]]:
-    """Per function, the local names that hold the whole Hydra config."""
-    roots: dict[Optional[Function], set[str]] = {}
+def config_roots(source: PythonSource, sources: tuple = ()) -> dict[Optional[Function], dict[str, tuple]]:
+    """Per function, the parameters that hold the Hydra config or a sub-tree of it, with that
+    sub-tree's path. The `@hydra.main` parameter is the root; another config-like parameter
+    (annotated DictConfig, or named cfg/config) is whatever every caller in the bundle passes it,
+    and unknown (left out) when callers disagree or none is found."""
+    cache = getattr(source, "_config_roots", None)
+    if cache is not None:
+        return cache
+    roots: dict[Optional[Function], dict[str, tuple]] = {}
+    source._config_roots = roots  # type: ignore[attr-defined]  # also breaks caller cycles
     main = hydra_main(source)
+    if main is not None and main[0].params:
+        roots[main[0]] = {main[0].params[0]: ()}
+    candidates = []
     for fn in source.index.functions:
-        names = set()
         for param in _params(fn.node):
             annotation = dotted_name(param.annotation.annotation) if param.annotation else ""
             if annotation.endswith("DictConfig") or param.name.value in _CONFIG_NAMES:
-                names.add(param.name.value)
-        if main is not None and fn is main[0] and fn.params:
-            names.add(fn.params[0])
-        if names:
-            roots[fn] = names
+                candidates.append((fn, param.name.value))
+    # Callers may be resolved later in the file than their callees: repeat until nothing changes.
+    for _ in range(6):
+        changed = False
+        for fn, name in candidates:
+            if name in roots.get(fn, {}):
+                continue
+            path = _param_from_callers(source, fn, name, sources or (source,))
+            if path is not None:
+                roots.setdefault(fn, {})[name] = path
+                changed = True
+        if not changed:
+            break
     return roots
+
+
+def _param_from_callers(source, fn: Function, param: str, sources) -> Optional[tuple]:
+    position = fn.params.index(param) - (1 if fn.params and fn.params[0] in ("self", "cls") else 0)
+    stem = source.path.rsplit("/", 1)[-1][:-3]
+    found = None
+    for caller in sources:
+        imported = caller is not source and any(
+            imp.name == fn.name and (imp.module or "").split(".")[-1] == stem for imp in caller.index.imports)
+        for call in caller.index.calls:
+            local = (caller is source or imported) and call.name == fn.name
+            if not (local or caller is not source and call.name.endswith("." + fn.name)):
+                continue
+            arg = call.keyword(param) or (call.positional(position) if position >= 0 else None)
+            name = dotted_name(arg) if arg is not None else ""
+            if not name:
+                return None
+            head = name.split(".")[0]
+            base = _root_path(caller, head, call.scope, config_roots(caller, sources))
+            if base is None:
+                return None
+            path = base + tuple(name.split(".")[1:])
+            if found is not None and path != found:
+                return None
+            found = path
+    return found
 
 
 def _params(params_owner: cst.FunctionDef) -> list[cst.Param]:
@@ -76,9 +119,9 @@ class ConfigUse:
     scope: Optional[Function]
 
 
-def config_uses(source: PythonSource) -> list[ConfigUse]:
+def config_uses(source: PythonSource, sources: tuple = ()) -> list[ConfigUse]:
     """Every `cfg.a.b` / `cfg["a"]["b"]` read or write rooted in the Hydra config."""
-    roots = config_roots(source)
+    roots = config_roots(source, sources)
     index = source.index
     method_calls = {c.name for c in index.calls}
     out = []
@@ -91,9 +134,10 @@ def config_uses(source: PythonSource) -> list[ConfigUse]:
         path = base + tuple(parts[1:])
         if attr.name in method_calls and path:
             path = path[:-1]  # cfg.training.items(): `items` is a method
-        path = tuple(p for p in path)
         if path and path[-1] in DICTCONFIG_METHODS:
             path = path[:-1]
+        if any(p.startswith("_") for p in path):
+            continue  # OmegaConf internals (`_metadata`, `_config_name_`), not config keys
         out.append(ConfigUse(source, path, attr.node, attr.store, scope))
     for sub in index.subscripts:
         base = _subscript_path(source, sub.node, roots, sub.scope)
@@ -106,8 +150,8 @@ def _root_path(source, name: str, scope, roots) -> Optional[tuple[str, ...]]:
     """() when `name` is the config itself, the sub-path when it is bound to a sub-tree."""
     fn = scope
     while fn is not None:
-        if name in roots.get(fn, ()):
-            return ()
+        if name in roots.get(fn, {}):
+            return roots[fn][name]
         values = fn.assigns.get(name)
         if values:
             if len(values) == 1 and isinstance(values[0], cst.Attribute):
@@ -163,10 +207,12 @@ def merged_configs(bundle: Bundle) -> list[dict]:
     runs = run_configs(bundle)
     if not runs:
         return [base]
+    group = bundle.option("runs_dir", "config/runs").rsplit("/", 1)[-1]
     merged = []
     for _, run in runs:
         merged.append(_merge(_merge({}, base), run))
-        merged.append(_merge(_merge({}, base), {"run": run}))
+        for mount in sorted({"run", group}):
+            merged.append(_merge(_merge({}, base), {mount: run}))
     return merged
 
 

@@ -382,7 +382,8 @@ def config_path_missing(bundle: Bundle):
     if base_config(bundle) is None:
         return
     trees = merged_configs(bundle)
-    uses = [u for source in bundle.python_files() if source.ok for u in config_uses(source)]
+    sources = tuple(s for s in bundle.python_files() if s.ok)
+    uses = [u for source in sources for u in config_uses(source, sources)]
     # A write defines its key when its parent exists (under open_dict or not: CFG008 judges that).
     defined = {u.path for u in uses if u.store and u.path and any(_exists(t, u.path[:-1]) for t in trees)}
     reported = set()
@@ -423,8 +424,8 @@ def _dict_keys(node) -> Optional[set[str]]:
     valid=[Example(files={"config/config.yaml": _HYDRA_CONFIG, "config/runs/r1.yaml": _RUN, "src/train.py": _HYDRA_TRAIN})],
 )
 def struct_merge_new_key(bundle: Bundle):
-    from ..omegaconf_model import (base_config, config_roots, config_uses, in_ranges, open_dict_statements,
-                                   run_configs, struct_lifted, _root_path)
+    from ..omegaconf_model import (base_config, config_roots, config_uses, in_ranges, merged_configs,
+                                   open_dict_statements, run_configs, struct_lifted, _root_path)
 
     base = base_config(bundle)
     if base is None:
@@ -432,11 +433,12 @@ def struct_merge_new_key(bundle: Bundle):
     run_keys = set()
     for _, run in run_configs(bundle):
         run_keys |= set(run)
-    for source in bundle.python_files():
-        if not source.ok or struct_lifted(source):
+    sources = tuple(s for s in bundle.python_files() if s.ok)
+    for source in sources:
+        if struct_lifted(source):
             continue
         lifted = open_dict_statements(source)
-        roots = config_roots(source)
+        roots = config_roots(source, sources)
         index = source.index
         for call in index.calls:
             if in_ranges(call.stmt, lifted):
@@ -471,12 +473,12 @@ def struct_merge_new_key(bundle: Bundle):
                 if not _exists(base, tuple(key.split("."))) and key.split(".")[0] not in run_keys:
                     yield Hit(source.path, f"`OmegaConf.update(…, {key!r})` adds a key that the struct config does not "
                                            "have; pass force_add=True or use open_dict", call.node)
-        for use in config_uses(source):
+        trees = merged_configs(bundle)
+        for use in config_uses(source, sources):
             if not use.store or not use.path or in_ranges(index.stmt_of.get(id(use.node), -1), lifted):
                 continue
-            parent, key = use.path[:-1], use.path[-1]
-            if _exists(base, parent) and not _exists(base, use.path) and key not in run_keys \
-                    and not _exists(base, ("run",) + use.path):
+            parent = use.path[:-1]
+            if any(_exists(t, parent) for t in trees) and not any(_exists(t, use.path) for t in trees):
                 yield Hit(source.path, f"assigns `cfg.{'.'.join(use.path)}`, a key the struct config does not have; "
                                        "wrap the assignment in `with open_dict(cfg):`", use.node)
 

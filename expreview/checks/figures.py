@@ -227,9 +227,6 @@ def figures_outside_evaluate(bundle: Bundle):
                 break
 
 
-_RUN_PREFIX = re.compile(r"^\{[^}]*(run|rid|id)[^}]*\}_.+\.pdf$", re.I)
-
-
 @rule(
     code="FIG005", name="figure-name", stages=("hydra",), severity=ERROR,
     criterion="Figure names follow `{run_id}_{figure_topic}[_<condition>][_pairN].pdf` per run and "
@@ -242,16 +239,16 @@ _RUN_PREFIX = re.compile(r"^\{[^}]*(run|rid|id)[^}]*\}_.+\.pdf$", re.I)
 )
 def figure_name(bundle: Bundle):
     source = bundle.python(EVALUATE)
-    if source is None or not source.ok:
+    if source is None or not source.ok or bundle.option("figure_names", "unique") != "unique":
         return
     for call in savefig_calls(source):
         parts = figure_path(source, call)
         if not parts or parts[-1].kind == "unknown":
             continue
         name = parts[-1].text
-        if "{" not in name and "." not in name:
-            continue  # a bare variable: the name is not known here
-        if name.startswith("comparison_") or _RUN_PREFIX.match(name):
+        if parts[-1].kind != "lit" or "." not in name:
+            continue  # built from values (`{run_id}_…`): which value is not known here
+        if name.startswith("comparison_"):
             continue
         yield Hit(EVALUATE, f"the figure name `{name}` is neither `{{run_id}}_<topic>.pdf` nor "
                             "`comparison_<topic>.pdf`; prefix it so names stay unique across runs", call.node)

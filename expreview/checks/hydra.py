@@ -85,7 +85,8 @@ def run_configs_location(bundle: Bundle):
     defaults = doc.data.get("defaults") if doc is not None and isinstance(doc.data, dict) else None
     if isinstance(defaults, list):
         for item in defaults:
-            if isinstance(item, dict) and any(str(k).split("@")[0].lstrip("/") == group for k in item):
+            keys = [str(k) for k in item] if isinstance(item, dict) else [str(item)]
+            if any(k.split("@")[0].lstrip("/").split("/")[0] == group for k in keys):
                 return  # the run configs are a Hydra config group
     for source in bundle.python_files():
         for s in source.index.strings:
@@ -93,6 +94,16 @@ def run_configs_location(bundle: Bundle):
                 return
     yield Hit(MAIN, f"no file loads the run configs from {runs_dir}/ (neither a `{group}` config group in "
                     f"config/config.yaml nor a path to {runs_dir}/{{run}}.yaml); `run=<id>` selects nothing")
+
+
+_OVERRIDE = re.compile(r"^\+{0,2}([A-Za-z_][\w.]*)=(\S*)$")
+
+
+def _override_value(text: str):
+    try:
+        return int(text)
+    except ValueError:
+        return text.strip("'\"")
 
 
 _EPOCH_KEYS = ("epochs", "num_epochs", "n_epochs", "max_epochs", "epoch", "total_steps", "max_steps")
@@ -114,6 +125,10 @@ def _assignments(bundle: Bundle):
                 key = string_value(call.node.args[1].value)
                 if key:
                     yield "cfg." + key, literal(call.node.args[2].value)
+        for s in source.index.strings:  # Hydra overrides handed to a child: "wandb.mode=disabled"
+            match = _OVERRIDE.match(s.value)
+            if match:
+                yield "cfg." + match.group(1), _override_value(match.group(2))
 
 
 @rule(
@@ -142,10 +157,11 @@ def mode_handling(bundle: Bundle):
     missing = []
     if not (sets("wandb.mode", "disabled") or env_disabled):
         missing.append('wandb.mode = "disabled"')
-    if not sets("optuna.n_trials", 0):
-        missing.append("optuna.n_trials = 0")
-    if not any(name.rsplit(".", 1)[-1] in _EPOCH_KEYS for name, _ in assigned):
-        missing.append("epochs = 1")
+    if flag == "mode":  # the older trial_mode prompts ask only for WandB to be disabled
+        if not sets("optuna.n_trials", 0):
+            missing.append("optuna.n_trials = 0")
+        if not any(name.rsplit(".", 1)[-1] in _EPOCH_KEYS for name, _ in assigned):
+            missing.append("epochs = 1")
     if missing:
         when = 'cfg.mode == "trial"' if flag == "mode" else "cfg.trial_mode is true"
         yield Hit(MAIN, f"the trial mode does not set {', '.join(missing)}; set them when {when}")

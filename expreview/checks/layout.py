@@ -111,6 +111,10 @@ _SIBLINGS = ("train", "evaluate", "preprocess", "model", "main")
                           "src/model.py": "class Net:\n    pass\n"})],
 )
 def unresolvable_import(bundle: Bundle):
+    from .dependencies import declared
+
+    # `import evaluate` is Hugging Face's library when the project declares it.
+    distributions = {d.name.lower() for d in declared(bundle) or []}
     for source in bundle.python_files():
         if not source.path.startswith("src/"):
             continue
@@ -120,6 +124,8 @@ def unresolvable_import(bundle: Bundle):
                 continue
             if isinstance(target, str) and target.startswith("sibling:"):
                 name = target.split(":", 1)[1]
+                if name in distributions:
+                    continue
                 yield Hit(source.path, f"`{shown}` is a bare import of the sibling module {name}; it fails under "
                                        f"`python -m src.main`. Write `from src import {name}` or "
                                        f"`from src.{name} import …`", imp.node)

@@ -87,7 +87,7 @@ def wandb_logging(bundle: Bundle):
     if not any(c.loops or (c.scope is not None and c.scope.name in in_loops) for c in logs):
         yield Hit(TRAIN, "src/train.py has no wandb.log inside the training loop; log the metrics every "
                          "step or epoch", logs[0].node if logs else None)
-    if not _summary_writes(index):
+    if bundle.option("wandb_summary", True) and not _summary_writes(index):
         yield Hit(TRAIN, "src/train.py never writes wandb.summary[...]; store the final/best metrics there "
                          "(e.g. run.summary[\"best_val_accuracy\"] = best)")
 
@@ -263,7 +263,7 @@ def wandb_in_objective(bundle: Bundle):
 )
 def per_run_metrics(bundle: Bundle):
     source = bundle.python(EVALUATE)
-    if source is None or not source.ok:
+    if source is None or not source.ok or bundle.option("eval_outputs", "aggregated") == "none":
         return
     if not any(s.value.endswith("metrics.json") and "aggregated" not in s.value for s in source.index.strings):
         yield Hit(EVALUATE, "src/evaluate.py writes no {results_dir}/{run_id}/metrics.json; export each run's "
@@ -283,7 +283,8 @@ _AGGREGATE_KEYS = ("primary_metric", "metrics", "best_proposed", "best_baseline"
 )
 def aggregated_metrics(bundle: Bundle):
     source = bundle.python(EVALUATE)
-    if source is None or not source.ok:
+    outputs = bundle.option("eval_outputs", "aggregated")
+    if source is None or not source.ok or outputs == "none":
         return
     texts = {s.value for s in source.index.strings}
     if not any("aggregated_metrics.json" in t for t in texts):
@@ -291,7 +292,7 @@ def aggregated_metrics(bundle: Bundle):
                             "the comparison there")
         return
     missing = [k for k in _AGGREGATE_KEYS if k not in texts]
-    if missing:
+    if missing and outputs == "aggregated":
         yield Hit(EVALUATE, f"aggregated_metrics.json lacks {', '.join(missing)}; it needs primary_metric, metrics, "
                             "best_proposed, best_baseline and gap")
     if "comparison" not in texts and not any("comparison/" in t for t in texts):
