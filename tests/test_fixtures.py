@@ -61,3 +61,46 @@ def test_reviewed_code_is_never_executed(tmp_path):
             proc = run_cli("check", ".", "--stage", stage, "--format", fmt, *extra, cwd=repo)
             assert proc.returncode in (0, 1, 2), proc.stderr
     assert not list(tmp_path.rglob(marker)), "reviewed code was executed"
+
+
+BAD_HYDRA = {
+    "bad-no-version-base": ("RUN007", "src/main.py", 54),
+    "bad-cfg-path": ("CFG006", "src/train.py", 209),
+    "bad-struct-merge": ("CFG008", "src/main.py", 27),
+    "bad-argparse-evaluate": ("CLI003", "src/evaluate.py", 44),
+    "bad-hardcoded-wandb": ("WB003", "src/evaluate.py", 189),
+    "bad-metric-mismatch": ("WB002", "src/evaluate.py", 96),
+    "bad-results-json": ("OUT003", "src/train.py", 248),
+    "bad-main-calls-evaluate": ("RUN006", "src/main.py", 81),
+    "bad-figure-name": ("FIG005", "src/evaluate.py", 120),
+    "bad-no-cache-dir": ("HYD005", "src/preprocess.py", 31),
+    "bad-mode-handling": ("HYD003", "src/main.py", 37),
+}
+
+
+def review_hydra(path):
+    proc = run_cli("check", str(path), "--format", "json")  # auto: config/config.yaml means hydra
+    assert proc.returncode in (0, 1), proc.stderr
+    return proc, json.loads(proc.stdout)
+
+
+def test_good_hydra_fixture_passes():
+    proc, report = review_hydra(FIXTURES / "hydra" / "good")
+    assert (proc.returncode, report["stage"], report["findings"]) == (0, "hydra", [])
+    assert report["verdict"] == {"is_code_ready": True, "code_issue": ""}
+
+
+@pytest.mark.parametrize("variant", sorted(BAD_HYDRA))
+def test_bad_hydra_fixture_fails_its_rule(variant):
+    code, path, line = BAD_HYDRA[variant]
+    proc, report = review_hydra(FIXTURES / "hydra" / variant)
+    assert proc.returncode == 1
+    assert any(f["code"] == code and f["path"] == path and f["line"] <= line <= f["end_line"]
+               for f in report["findings"]), report["findings"]
+    assert {f["code"] for f in report["findings"] if f["severity"] == "error"} == {code}
+
+
+def test_wandb_in_objective_is_a_warning():
+    proc, report = review_hydra(FIXTURES / "hydra" / "bad-wandb-in-objective")
+    assert proc.returncode == 0
+    assert [(f["code"], f["severity"]) for f in report["findings"]] == [("WB004", "warning")]

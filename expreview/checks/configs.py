@@ -406,12 +406,6 @@ def config_path_missing(bundle: Bundle):
                                    "ConfigAttributeError here; use the path where the key really is", use.node)
 
 
-def _dict_keys(node) -> Optional[set[str]]:
-    if isinstance(node, cst.Dict):
-        return {string_value(e.key) for e in node.elements if isinstance(e, cst.DictElement) and string_value(e.key)}
-    return None
-
-
 @rule(
     code="CFG008", name="struct-merge-new-key", stages=("hydra",), severity=ERROR,
     criterion="Proper configuration structure: code does not add keys to Hydra's struct config "
@@ -430,9 +424,9 @@ def struct_merge_new_key(bundle: Bundle):
     base = base_config(bundle)
     if base is None:
         return
-    run_keys = set()
+    run_keys: list[str] = []  # in file order: OmegaConf names the first new key it meets
     for _, run in run_configs(bundle):
-        run_keys |= set(run)
+        run_keys += [k for k in run if k not in run_keys]
     sources = tuple(s for s in bundle.python_files() if s.ok)
     for source in sources:
         if struct_lifted(source):
@@ -451,13 +445,13 @@ def struct_merge_new_key(bundle: Bundle):
                 if base_path is None:
                     continue
                 base_path += tuple(target.split(".")[1:])
-                added = set()
+                added: list[str] = []
                 for arg in call.node.args[1:]:
-                    added |= _merged_keys(source, arg.value, call.scope, run_keys)
+                    added += [k for k in _merged_keys(source, arg.value, call.scope, run_keys) if k not in added]
                 node = base
                 for key in base_path:
                     node = node.get(key, {}) if isinstance(node, dict) else {}
-                new = sorted(k for k in added if not (isinstance(node, dict) and k in node))
+                new = [k for k in added if not (isinstance(node, dict) and k in node)]
                 if new:
                     yield Hit(source.path, f"merges keys that Hydra's struct config does not have ({', '.join(new[:5])}"
                                            f"{', …' if len(new) > 5 else ''}), which raises `Key '{new[0]}' is not in "
@@ -470,7 +464,7 @@ def struct_merge_new_key(bundle: Bundle):
                 target = dotted_name(call.node.args[0].value)
                 if key is None or not target or _root_path(source, target.split(".")[0], call.scope, roots) is None:
                     continue
-                if not _exists(base, tuple(key.split("."))) and key.split(".")[0] not in run_keys:
+                if not _exists(base, tuple(key.split("."))) and key.split(".")[0] not in set(run_keys):
                     yield Hit(source.path, f"`OmegaConf.update(…, {key!r})` adds a key that the struct config does not "
                                            "have; pass force_add=True or use open_dict", call.node)
         trees = merged_configs(bundle)
@@ -483,13 +477,13 @@ def struct_merge_new_key(bundle: Bundle):
                                        "wrap the assignment in `with open_dict(cfg):`", use.node)
 
 
-def _merged_keys(source, expr, scope, run_keys: set) -> set[str]:
+def _merged_keys(source, expr, scope, run_keys: list) -> list[str]:
     from ..analysis import resolve
 
     value = resolve(source.index, expr, scope)
-    keys = _dict_keys(value)
-    if keys is not None:
-        return keys
+    if isinstance(value, cst.Dict):
+        return [string_value(e.key) for e in value.elements
+                if isinstance(e, cst.DictElement) and string_value(e.key)]
     if isinstance(value, cst.Call) and dotted_name(value.func).endswith(("OmegaConf.load", "OmegaConf.create")):
-        return set(run_keys)
-    return set()
+        return list(run_keys)
+    return []

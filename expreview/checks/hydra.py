@@ -149,6 +149,7 @@ def mode_handling(bundle: Bundle):
                         "optuna.n_trials=0, one epoch)")
         return
     assigned = list(_assignments(bundle))
+    where = _mode_branch(bundle)
     env_disabled = any("WANDB_MODE" in t for t in texts) and "disabled" in texts
 
     def sets(suffix, value=None):
@@ -164,9 +165,24 @@ def mode_handling(bundle: Bundle):
             missing.append("epochs = 1")
     if missing:
         when = 'cfg.mode == "trial"' if flag == "mode" else "cfg.trial_mode is true"
-        yield Hit(MAIN, f"the trial mode does not set {', '.join(missing)}; set them when {when}")
+        yield Hit(where[0], f"the trial mode does not set {', '.join(missing)}; set them when {when}", where[1])
     if flag == "mode" and not sets("wandb.mode", "online"):
-        yield Hit(MAIN, "the full mode does not set wandb.mode = \"online\"; set it when cfg.mode == \"full\"")
+        yield Hit(where[0], "the full mode does not set wandb.mode = \"online\"; set it when cfg.mode == \"full\"",
+                  where[1])
+
+
+def _mode_branch(bundle: Bundle):
+    """(path, node) of the first `… == "trial"` test (or any mention of trial_mode), else main."""
+    for source in bundle.python_files():
+        if not source.ok:
+            continue
+        for s in source.index.strings:
+            if s.value == "trial" and id(s.node) in source.index.compared:
+                return source.path, s.node
+        for attr in source.index.attributes:
+            if attr.name.endswith("trial_mode"):
+                return source.path, attr.node
+    return MAIN, None
 
 
 _SECTIONS = ("run_id", "method", "model", "dataset", "training", "optuna")

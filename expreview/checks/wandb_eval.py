@@ -141,6 +141,12 @@ def _read_keys(source: PythonSource) -> list[tuple[str, cst.CSTNode]]:
             key = string_value(call.positional(0)) if call.positional(0) is not None else None
             if key is not None:
                 reads.append((key, call.node))
+        # a helper handed the history and a key: extract_series(history, "epoch", "val_acc")
+        if any(isinstance(a.value, cst.Name) and a.value.value in holders for a in call.node.args):
+            for a in call.node.args:
+                key = string_value(a.value) if a.keyword is None else None
+                if key is not None and key.isidentifier():
+                    reads.append((key, a.value))
         if call.name.endswith(".plot") and head in holders:
             for kw in ("x", "y"):
                 key = string_value(call.keyword(kw)) if call.keyword(kw) is not None else None
