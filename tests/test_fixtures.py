@@ -104,3 +104,46 @@ def test_wandb_in_objective_is_a_warning():
     proc, report = review_hydra(FIXTURES / "hydra" / "bad-wandb-in-objective")
     assert proc.returncode == 0
     assert [(f["code"], f["severity"]) for f in report["findings"]] == [("WB004", "warning")]
+
+
+DERIVED = FIXTURES / "derived"
+VARIATIONS = "baseline,proposed,proposed-no-warmup"
+BAD_DERIVED = {
+    "bad-placeholder-left": ("PH003", "src/preprocess.py", 111, "error"),
+    "bad-stub": ("PH004", "src/model.py", 81, "error"),
+    "bad-shortcut-comment": ("PH005", "src/train.py", 68, "warning"),
+    "bad-unhandled-name": ("CFG004", "config/full_experiment.yaml", 8, "error"),
+    "bad-unused-key": ("CFG005", "config/full_experiment.yaml", 37, "warning"),
+    "bad-missing-variation": ("CFG007", "config/smoke_test.yaml", None, "error"),
+    "bad-missing-function": ("DRV001", "src/train.py", None, "error"),
+    "bad-truncated": ("DRV002", "src/evaluate.py", None, "error"),
+    "bad-unchanged-file": ("DRV003", "src/preprocess.py", 14, "error"),
+    "bad-dropped-annotations": ("DRV004", "src/evaluate.py", None, "warning"),
+}
+
+
+def review_derived(path, *extra):
+    proc = run_cli("check", str(path), "--base", str(DERIVED / "base"), "--run-variations", VARIATIONS,
+                   "--format", "json", *extra)
+    assert proc.returncode in (0, 1), proc.stderr
+    return proc, json.loads(proc.stdout)
+
+
+def test_good_derived_fixture_passes():
+    proc, report = review_derived(DERIVED / "good")  # auto: a base bundle means derived
+    assert (proc.returncode, report["stage"], report["findings"]) == (0, "derived", [])
+    assert report["verdict"] == {"is_experiment_code_ready": True, "experiment_code_issue": ""}
+
+
+@pytest.mark.parametrize("variant", sorted(BAD_DERIVED))
+def test_bad_derived_fixture_fails_its_rule(variant):
+    code, path, line, severity = BAD_DERIVED[variant]
+    proc, report = review_derived(DERIVED / variant)
+    assert any(f["code"] == code and f["path"] == path and f["severity"] == severity
+               and (line is None or f["line"] <= line <= f["end_line"]) for f in report["findings"]), report["findings"]
+    assert proc.returncode == (1 if severity == "error" else 0)
+
+
+def test_derived_without_run_variations_skips_cfg007_only():
+    proc, report = review_derived(DERIVED / "bad-missing-variation", "--run-variations", "")
+    assert "CFG007" not in {f["code"] for f in report["findings"]}
