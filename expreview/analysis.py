@@ -346,11 +346,6 @@ def functions_called_in_loops(index: Index) -> set[str]:
     return out
 
 
-def spawns_subprocess(index: Index, names: set[str]) -> bool:
-    return any(c.qualname in SUBPROCESS_CALLS and c.scope is not None and c.scope.name in names
-               for c in index.calls) or any(c.qualname in SUBPROCESS_CALLS and c.scope is None for c in index.calls)
-
-
 # -- values and paths -----------------------------------------------------
 
 def resolve(index: Index, expr: cst.CSTNode, scope: Optional[Function], depth: int = 0) -> cst.CSTNode:
@@ -452,28 +447,47 @@ def _glue(parts: list[Part], expr: cst.FormattedString) -> list[Part]:
 
 def _argument_everywhere(source: PythonSource, fn: Function, param: str, depth: int) -> Optional[list[Part]]:
     """The path a parameter receives, when every call of the function in the file agrees."""
-    index = source.index
-    try:
-        position = fn.params.index(param)
-    except ValueError:
+    return agreed_argument(source, fn, param, (source,),
+                           lambda caller, call, arg: path_parts(caller, arg, call.scope, depth + 1))
+
+
+def call_sites(source: PythonSource, fn: Function, sources: Iterable[PythonSource] = ()):
+    """(file, call) for every call of `fn`: by name (or self./cls.) in its own file, and in the
+    other `sources` as `module.fn` or as a name imported from fn's module."""
+    own = {fn.name} if fn.class_name is None else {f"self.{fn.name}", f"cls.{fn.name}"}
+    stem = source.path.rsplit("/", 1)[-1][:-3]
+    for caller in sources or (source,):
+        if caller is source:
+            names = own
+        else:
+            imported = any(imp.name == fn.name and (imp.module or "").split(".")[-1] == stem
+                           for imp in caller.index.imports)
+            names = {fn.name} if imported else set()
+        for call in caller.index.calls:
+            if call.name in names or caller is not source and call.name.endswith("." + fn.name):
+                yield caller, call
+
+
+def argument(call: Call, fn: Function, param: str) -> Optional[cst.CSTNode]:
+    """What `call` passes for `fn`'s parameter `param`."""
+    if param not in fn.params:
         return None
-    if fn.params and fn.params[0] in ("self", "cls"):
-        position -= 1
-    found: Optional[list[Part]] = None
-    names = {fn.name} if fn.class_name is None else {f"self.{fn.name}", f"cls.{fn.name}"}
-    for call in index.calls:
-        if call.name not in names:
-            continue
-        arg = call.keyword(param)
-        if arg is None and position >= 0:
-            arg = call.positional(position)
+    position = fn.params.index(param) - (1 if fn.params[0] in ("self", "cls") else 0)
+    return call.keyword(param) or (call.positional(position) if position >= 0 else None)
+
+
+def agreed_argument(source: PythonSource, fn: Function, param: str, sources, judge):
+    """`judge(caller, call, arg)` for the argument every call passes, when all calls agree
+    (None when there is no call, an argument is missing, or callers disagree)."""
+    found = None
+    for caller, call in call_sites(source, fn, sources):
+        arg = argument(call, fn, param)
         if arg is None:
             return None
-        parts = path_parts(source, arg, call.scope, depth + 1)
-        if found is None:
-            found = parts
-        elif parts != found:
+        value = judge(caller, call, arg)
+        if value is None or found is not None and value != found:
             return None
+        found = value
     return found
 
 

@@ -14,7 +14,7 @@ from typing import Optional
 
 import libcst as cst
 
-from .analysis import resolve
+from .analysis import agreed_argument, resolve
 from .pyindex import Function, Index, dotted_name, iter_subtree, string_value
 from .pysource import PythonSource
 
@@ -247,24 +247,8 @@ def config_keys(source: PythonSource, expr: cst.CSTNode, scope: Optional[Functio
 
 def _from_callers(source: PythonSource, fn: Function, param: str, depth: int, sources: tuple = ()):
     """The config keys a parameter receives, when every caller in the bundle agrees."""
-    position = fn.params.index(param) - (1 if fn.params and fn.params[0] in ("self", "cls") else 0)
-    found = None
-    stem = source.path.rsplit("/", 1)[-1][:-3]
-    for caller in sources or (source,):
-        imported = caller is not source and any(
-            imp.name == fn.name and (imp.module or "").split(".")[-1] == stem for imp in caller.index.imports)
-        for call in caller.index.calls:
-            local = (caller is source or imported) and call.name == fn.name
-            if not (local or caller is not source and call.name.endswith("." + fn.name)):
-                continue
-            arg = call.keyword(param) or (call.positional(position) if position >= 0 else None)
-            if arg is None:
-                return None
-            keys = config_keys(caller, arg, call.scope, depth + 1, sources)
-            if keys is None or found is not None and keys != found:
-                return None
-            found = keys
-    return found
+    return agreed_argument(source, fn, param, sources,
+                           lambda caller, call, arg: config_keys(caller, arg, call.scope, depth + 1, sources))
 
 
 _GENERIC_KEYS = {"name", "type", "id", "arch", "kind"}

@@ -13,6 +13,7 @@ from typing import Any, Iterable, Optional
 
 import libcst as cst
 
+from .analysis import agreed_argument
 from .bundle import Bundle
 from .pyindex import Function, dotted_name, iter_subtree, string_value
 from .pysource import PythonSource
@@ -80,29 +81,14 @@ def config_roots(source: PythonSource, sources: tuple = ()) -> dict[Optional[Fun
 
 
 def _param_from_callers(source, fn: Function, param: str, sources) -> Optional[tuple]:
-    position = fn.params.index(param) - (1 if fn.params and fn.params[0] in ("self", "cls") else 0)
-    stem = source.path.rsplit("/", 1)[-1][:-3]
-    found = None
-    for caller in sources:
-        imported = caller is not source and any(
-            imp.name == fn.name and (imp.module or "").split(".")[-1] == stem for imp in caller.index.imports)
-        for call in caller.index.calls:
-            local = (caller is source or imported) and call.name == fn.name
-            if not (local or caller is not source and call.name.endswith("." + fn.name)):
-                continue
-            arg = call.keyword(param) or (call.positional(position) if position >= 0 else None)
-            name = dotted_name(arg) if arg is not None else ""
-            if not name:
-                return None
-            head = name.split(".")[0]
-            base = _root_path(caller, head, call.scope, config_roots(caller, sources))
-            if base is None:
-                return None
-            path = base + tuple(name.split(".")[1:])
-            if found is not None and path != found:
-                return None
-            found = path
-    return found
+    def judge(caller, call, arg):
+        name = dotted_name(arg)
+        if not name:
+            return None
+        base = _root_path(caller, name.split(".")[0], call.scope, config_roots(caller, sources))
+        return None if base is None else base + tuple(name.split(".")[1:])
+
+    return agreed_argument(source, fn, param, sources, judge)
 
 
 def _params(params_owner: cst.FunctionDef) -> list[cst.Param]:

@@ -9,6 +9,7 @@ from typing import Optional
 
 import libcst as cst
 
+from .source import SourceFile
 from .findings import Span
 from .positions import ast_statements, locate
 from .pyindex import Index, build_index
@@ -56,15 +57,7 @@ def nesting_problem(text: str) -> Optional[ParseProblem]:
     return None
 
 
-class PythonSource:
-    def __init__(self, path: str, text: str):
-        self.path = path
-        self.text = text
-
-    @cached_property
-    def lines(self) -> list[str]:
-        return self.text.splitlines()
-
+class PythonSource(SourceFile):
     @cached_property
     def _parsed(self) -> tuple[Optional[cst.Module], Optional[ParseProblem]]:
         problem = nesting_problem(self.text)

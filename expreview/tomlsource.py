@@ -11,18 +11,12 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from .source import SourceFile
+
 _AT = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
-class TomlSource:
-    def __init__(self, path: str, text: str):
-        self.path = path
-        self.text = text
-
-    @cached_property
-    def lines(self) -> list[str]:
-        return self.text.splitlines()
-
+class TomlSource(SourceFile):
     @cached_property
     def _loaded(self) -> tuple[Optional[dict], Optional[tuple[str, int, int]]]:
         try:

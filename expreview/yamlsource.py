@@ -8,6 +8,8 @@ from typing import Any, Iterator, Optional, Union
 
 import yaml
 
+from .source import SourceFile
+
 try:  # libyaml is ~8x faster; the pure-Python loader gives the same nodes and values
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
@@ -34,15 +36,7 @@ class Entry:
     node: yaml.Node
 
 
-class YamlSource:
-    def __init__(self, path: str, text: str):
-        self.path = path
-        self.text = text
-
-    @cached_property
-    def lines(self) -> list[str]:
-        return self.text.splitlines()
-
+class YamlSource(SourceFile):
     @cached_property
     def _loaded(self) -> tuple[Optional[yaml.Node], Any, Optional[Problem]]:
         loader = _Loader(self.text)
