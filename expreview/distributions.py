@@ -59,6 +59,9 @@ NOT_IMPORTED_BY_DESIGN = {canonicalize_name(n) for n in (
 
 STDLIB = set(sys.stdlib_module_names) | {"__future__"}
 
+# Imports that a declared distribution always brings with it (its own hard requirement).
+PROVIDED_BY = {"omegaconf": ("hydra-core",)}
+
 
 def candidates(import_name: str) -> tuple[str, ...]:
     """Distributions that satisfy `import import_name` (dotted names fall back to their top)."""
@@ -72,5 +75,6 @@ def candidates(import_name: str) -> tuple[str, ...]:
 
 def provides(distribution: str, import_name: str) -> bool:
     wanted = canonicalize_name(distribution)
-    return any(canonicalize_name(d) == wanted for d in candidates(import_name)) or \
-        canonicalize_name(import_name.split(".")[0]) == wanted
+    top = import_name.split(".")[0]
+    return any(canonicalize_name(d) == wanted for d in candidates(import_name) + PROVIDED_BY.get(top, ())) or \
+        canonicalize_name(top) == wanted
