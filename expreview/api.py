@@ -5,7 +5,7 @@ from typing import Any, Iterable, Mapping, Optional, Union
 
 from .bundle import Bundle
 from .engine import Report, review_bundle
-from .loaders import LoadError, decide_stage, files_from_json, safe_path
+from .loaders import LoadError, add_file, bundle_of, decide_stage, files_from_json, safe_path
 
 Files = Mapping[str, str]
 
@@ -32,13 +32,13 @@ def make_bundle(
     options: Optional[Mapping[str, Any]] = None,
     runs: Optional[Mapping[str, str]] = None,
 ) -> Bundle:
-    bundle = Bundle(files=_files(files, "files"), source="<api>")
+    bundle = bundle_of(_files(files, "files"), "<api>")
     if runs:
         runs_dir = (options or {}).get("runs_dir", "config/runs")
         for run_id, content in runs.items():
-            bundle.files[safe_path(f"{runs_dir}/{run_id}.yaml")] = content
+            add_file(bundle, safe_path(f"{runs_dir}/{safe_path(str(run_id))}.yaml"), content)
     if base is not None:
-        bundle.base = base if isinstance(base, Bundle) else Bundle(files=_files(base, "base"), stage="base")
+        bundle.base = base if isinstance(base, Bundle) else bundle_of(_files(base, "base"), "<api>", stage="base")
     if run_variations is not None:
         bundle.run_variations = [str(v) for v in run_variations]
     bundle.options.update(options or {})

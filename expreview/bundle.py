@@ -35,8 +35,11 @@ class Bundle:
     # Where the bundle came from, and how its stage and options were decided.
     source: str = ""
     notes: list[str] = field(default_factory=list)
-    # Problems the loader met (undecodable files, …), reported as findings.
+    # Problems the loader met, reported as findings.
     load_findings: list[Finding] = field(default_factory=list)
+    # Files that cannot be reviewed as text (binary, not UTF-8, too large): path -> why.
+    # They stay in `files` (as "") for the layout rules; no parser ever sees them.
+    unreadable: dict[str, str] = field(default_factory=dict)
     _docs: dict[str, object] = field(default_factory=dict, repr=False)
 
     def option(self, name: str, default: Any = None) -> Any:
@@ -58,16 +61,16 @@ class Bundle:
         return self._doc(path, TomlSource)
 
     def python_files(self) -> list[PythonSource]:
-        return [self.python(p) for p in self.paths(".py")]
+        return [self.python(p) for p in self.paths(".py") if p not in self.unreadable]
 
     def yaml_files(self) -> list[YamlSource]:
-        return [self.yaml(p) for p in self.paths() if p.endswith((".yaml", ".yml"))]
+        return [self.yaml(p) for p in self.paths() if p.endswith((".yaml", ".yml")) and p not in self.unreadable]
 
     def _doc(self, path: str, kind: type):
         doc = self._docs.get(path)
         if doc is None:
             text = self.files.get(path)
-            if text is None:
+            if text is None or path in self.unreadable:
                 return None
             doc = self._docs[path] = kind(path, text)
         return doc

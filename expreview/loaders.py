@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Optional
 
 from .bundle import PIPELINE_KEYS, STAGES, Bundle
+from .limits import MAX_FILE_BYTES, MAX_FILES, text_reason, unreadable_reason
 
 
 class LoadError(Exception):
@@ -47,8 +48,25 @@ def decode(raw: bytes) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
+def add_file(bundle: Bundle, path: str, content) -> None:
+    """Put one file into the bundle: as text, or as unreadable (binary, not UTF-8, too large)."""
+    reason = unreadable_reason(content) if isinstance(content, bytes) else text_reason(content)
+    if reason is not None:
+        bundle.files[path] = ""
+        bundle.unreadable[path] = reason
+        return
+    text = content.decode("utf-8") if isinstance(content, bytes) else content
+    bundle.files[path] = text[1:] if text.startswith("\ufeff") else text
+
+
+def _check_count(count: int, where: str) -> None:
+    if count > MAX_FILES:
+        raise LoadError(f"{where}: more than {MAX_FILES} files; an experiment bundle has about 8, so this is not "
+                        "one (point expreview at the repository root of a single experiment)")
+
+
 def load_directory(root: Path) -> Bundle:
-    files: dict[str, str] = {}
+    bundle = Bundle(files={}, source=str(root))
     root_real = root.resolve()
     for current, dirs, names in os.walk(root, followlinks=False):
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith(".")
@@ -65,11 +83,14 @@ def load_directory(root: Path) -> Bundle:
                     continue  # a link out of the checked tree is not followed
             if not full.is_file():
                 continue
-            files[rel] = decode(full.read_bytes())
-    return Bundle(files=files, source=str(root))
+            _check_count(len(bundle.files) + 1, str(root))
+            with open(full, "rb") as fh:  # never more than the limit plus one byte
+                add_file(bundle, rel, fh.read(MAX_FILE_BYTES + 1))
+    return bundle
 
 
 def files_from_json(data: dict[str, Any], where: str) -> dict[str, str]:
+    """The {path: text} map of a JSON bundle (pipeline keys or a `files` object)."""
     files: dict[str, str] = {}
     mapping = data.get("files")
     if mapping is not None:
@@ -109,12 +130,13 @@ def load_json_bundle(text: str, where: str) -> Bundle:
     files = files_from_json(data, where)
     if not files:
         raise LoadError(f"{where}: the bundle holds no files")
+    _check_count(len(files), where)
     runs = data.get("runs") or {}
     if isinstance(runs, dict):
         for run_id, content in runs.items():
             if isinstance(content, str):
-                files[safe_path(f"config/runs/{run_id}.yaml")] = content
-    bundle = Bundle(files=files, source=where)
+                files[safe_path(f"config/runs/{safe_path(str(run_id))}.yaml")] = content
+    bundle = bundle_of(files, where)
     stage = data.get("stage")
     if stage is not None:
         if stage not in STAGES:
@@ -127,7 +149,15 @@ def load_json_bundle(text: str, where: str) -> Bundle:
         bundle.run_variations = [str(v) for v in data["run_variations"]]
     base = data.get("base")
     if isinstance(base, dict):
-        bundle.base = Bundle(files=files_from_json(base, where + " (base)"), stage="base", source=where)
+        bundle.base = bundle_of(files_from_json(base, where + " (base)"), where, stage="base")
+    return bundle
+
+
+def bundle_of(files: dict[str, str], source: str, stage: Optional[str] = None) -> Bundle:
+    """A bundle of text files that arrived as strings, each judged as the loaders judge bytes."""
+    bundle = Bundle(files={}, stage=stage, source=source)
+    for path, text in files.items():
+        add_file(bundle, path, text)
     return bundle
 
 
@@ -234,13 +264,13 @@ def load_prompt(text: str, where: str) -> Bundle:
     data = _json_after(text, header)
     if data is None:
         raise LoadError(f"{where}: found no JSON bundle under `{header}`")
-    bundle = Bundle(files=files_from_json(data, where), stage=stage, source=where)
+    bundle = bundle_of(files_from_json(data, where), where, stage=stage)
     bundle.notes.append(f"stage {stage} detected from the prompt's section headers")
     bundle.options.update(prompt_options(text, stage))
     if stage == "derived":
         base = _json_after(text, _BASE_HEADER)
         if base is not None:
-            bundle.base = Bundle(files=files_from_json(base, where + " (base)"), stage="base", source=where)
+            bundle.base = bundle_of(files_from_json(base, where + " (base)"), where, stage="base")
         variations = re.search(r"^- Run Variations:\s*(\[.*\])\s*$", text, re.M)
         if variations:
             bundle.run_variations = re.findall(r"'([^']*)'|\"([^\"]*)\"", variations.group(1))
@@ -248,7 +278,7 @@ def load_prompt(text: str, where: str) -> Bundle:
     if stage == "hydra":
         runs_dir = bundle.options.get("runs_dir", "config/runs")
         for run_id, content in prompt_runs(text).items():
-            bundle.files[safe_path(f"{runs_dir}/{run_id}.yaml")] = content
+            add_file(bundle, safe_path(f"{runs_dir}/{run_id}.yaml"), content)
     return bundle
 
 

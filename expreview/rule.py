@@ -20,13 +20,19 @@ class Example:
     options: dict[str, Any] = field(default_factory=dict)
     run_variations: Optional[list[str]] = None
     base: Optional[dict[str, str]] = None
+    raw: dict[str, bytes] = field(default_factory=dict)  # files as bytes, read as a loader reads them
 
     def bundle(self, default_stage: str) -> Bundle:
+        from .loaders import add_file
+
         base = Bundle(files=dict(self.base), stage="base") if self.base is not None else None
-        return Bundle(
+        made = Bundle(
             files=dict(self.files), stage=self.stage or default_stage, options=dict(self.options),
             run_variations=self.run_variations, base=base,
         )
+        for path, raw in self.raw.items():
+            add_file(made, path, raw)
+        return made
 
 
 Where = Union[None, int, Span, cst.CSTNode, yaml.Node]

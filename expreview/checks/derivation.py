@@ -19,7 +19,7 @@ def _pairs(bundle: Bundle, suffix: str = ""):
     if bundle.base is None:
         return
     for path in bundle.base.paths(suffix):
-        if path in bundle.files:
+        if path in bundle.files and path not in bundle.unreadable and path not in bundle.base.unreadable:
             yield path, bundle.base.files[path], bundle.files[path]
 
 

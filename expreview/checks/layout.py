@@ -90,7 +90,7 @@ def extra_file(bundle: Bundle):
 def empty_file(bundle: Bundle):
     for path in required_files(bundle):
         text = bundle.files.get(path)
-        if text is not None and not text.strip():
+        if text is not None and not text.strip() and path not in bundle.unreadable:
             yield Hit(path, f"{path} is empty; implement it")
 
 
@@ -162,3 +162,18 @@ def _project_module(bundle: Bundle, imp):
     if path in bundle.files or package in bundle.files:
         return None, ""
     return path, shown
+
+
+@rule(
+    code="LAY005", name="unreadable-file", stages=ALL, severity=ERROR,
+    criterion="Every file of the bundle is source text that can be reviewed: UTF-8, no NUL bytes, "
+              "of a reasonable size.",
+    rationale="A binary, non-UTF-8 or huge file cannot be what the pipeline meant to generate, and "
+              "Python refuses to import it; expreview reports it instead of guessing at its content.",
+    invalid=[Example(files={}, raw={"src/model.py": b"\x89PNG\r\n\x1a\n\x00\x00"}),
+             Example(files={}, raw={"src/model.py": "x = 'caf\u00e9'\n".encode("latin-1")})],
+    valid=[Example(files={}, raw={"src/model.py": "x = 'caf\u00e9'\n".encode("utf-8")})],
+)
+def unreadable_file(bundle: Bundle):
+    for path, reason in sorted(bundle.unreadable.items()):
+        yield Hit(path, f"{path} {reason}; it was not reviewed")
