@@ -34,6 +34,7 @@ class Bundle:
     base: Optional["Bundle"] = None
     # Where the bundle came from, and how its stage and options were decided.
     source: str = ""
+    root: str = ""  # the directory it was read from, relative to the working directory ("" if none)
     notes: list[str] = field(default_factory=list)
     # Problems the loader met, reported as findings.
     load_findings: list[Finding] = field(default_factory=list)

@@ -21,6 +21,12 @@ class Report:
     issue_key: str
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    # The bundle's directory relative to the working directory (POSIX), when it is one on disk;
+    # "" otherwise. Reporters for CI prefix it to make paths repository-relative.
+    root: str = ""
+
+    def repo_path(self, path: str) -> str:
+        return f"{self.root}/{path}" if self.root and self.root != "." else path
 
     @property
     def errors(self) -> list[Finding]:
@@ -82,7 +88,8 @@ def review_bundle(
         findings.extend(run_contained(rule, bundle, severities.get(rule.code)))
     unique = {(f.code, f.path, f.line, f.column, f.message): f for f in findings}
     ordered = sorted(unique.values(), key=Finding.sort_key)
-    return Report(bundle.stage, ordered, profile.ready_key, profile.issue_key, bundle.source, list(bundle.notes))
+    return Report(bundle.stage, ordered, profile.ready_key, profile.issue_key, bundle.source, list(bundle.notes),
+                  bundle.root)
 
 
 def run_contained(rule: Rule, bundle: Bundle, severity: Optional[str] = None) -> list[Finding]:

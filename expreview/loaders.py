@@ -65,8 +65,15 @@ def _check_count(count: int, where: str) -> None:
                         "one (point expreview at the repository root of a single experiment)")
 
 
+def _relative_root(root: Path) -> str:
+    try:
+        return Path(os.path.relpath(root.resolve(), Path.cwd().resolve())).as_posix()
+    except ValueError:  # another drive
+        return root.resolve().as_posix()
+
+
 def load_directory(root: Path) -> Bundle:
-    bundle = Bundle(files={}, source=str(root))
+    bundle = Bundle(files={}, source=str(root), root=_relative_root(root))
     root_real = root.resolve()
     for current, dirs, names in os.walk(root, followlinks=False):
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith(".")
