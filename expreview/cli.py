@@ -1,23 +1,31 @@
-"""The command line: `expreview check`, `expreview rules`, `expreview explain`.
+"""The command line: `expreview check`, `rules`, `explain`, `config`, `docs`.
 
-Exit status: 0 ready, 1 not ready, 2 usage or input error (one line on stderr)."""
+Exit status: 0 ready, 1 not ready, 2 usage or input error (one line on stderr per error)."""
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
-
-from typing import Optional
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Optional
 
 import click
 import yaml
 
 from . import __version__
+from . import baseline as baselines
 from .bundle import STAGES
-from .engine import Report, review_bundle
+from .engine import ENGINE_CODES, Report, review_bundle
 from .loaders import LoadError, decide_stage, load_path
-from .profiles import ProfileError
+from .plugins import PROBLEMS as PLUGIN_PROBLEMS
+from .plugins import load_plugins
+from .profiles import ProfileError, load_profile
 from .reporters import FORMATS, RENDERERS
 from .rule import REGISTRY
+from .settings import Settings, Setting, SettingsError, check_codes, resolve
+
+INPUT_ERRORS = (LoadError, ProfileError, SettingsError, baselines.BaselineError)
 
 
 def fail(message: str) -> None:
@@ -25,7 +33,7 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
-def _split(values: tuple[str, ...]) -> list[str]:
+def _split(values) -> list[str]:
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
 
@@ -42,16 +50,77 @@ def _options(pairs: tuple[str, ...]) -> dict:
     return out
 
 
+@dataclass
+class Job:
+    """Everything needed to review one path, in a form a worker process can receive."""
+    path: str
+    stage: str
+    options: dict[str, Any]
+    select: list[str]
+    ignore: list[str]
+    severities: dict[str, str]
+    base_path: Optional[str] = None
+    run_variations: Optional[list[str]] = None
+    stdin_text: Optional[str] = None
+    baseline: Optional[list[dict]] = None
+    want_entries: bool = False
+    entries: list[dict] = field(default_factory=list)
+
+
+def review_one(job: Job) -> tuple[Optional[Report], list[dict], Optional[str]]:
+    """(report, baseline entries, error): runs in the CLI process or in a worker."""
+    try:
+        bundle = load_path(job.path, job.stdin_text)
+        if job.base_path:
+            bundle.base = load_path(job.base_path)
+            bundle.base.stage = "base"
+        if job.run_variations is not None:
+            bundle.run_variations = job.run_variations
+        input_options = dict(bundle.options)  # what a prompt says beats the repository's settings
+        bundle.options = {**job.options, **input_options}
+        decide_stage(bundle, job.stage)
+        report = review_bundle(bundle, select=job.select, ignore=job.ignore, severities=job.severities,
+                               baseline=job.baseline)
+        entries = baselines.entries(bundle, report.findings, bundle.source) if job.want_entries else []
+        return report, entries, None
+    except INPUT_ERRORS as exc:
+        return None, [], str(exc)
+    except OSError as exc:
+        return None, [], f"{exc.filename or job.path}: {exc.strerror or exc}"
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="expreview")
 def main() -> None:
     """Static review of generated ML experiment code."""
+    load_plugins()
+    for problem in PLUGIN_PROBLEMS:
+        click.echo(f"expreview: warning: {problem}", err=True)
+
+
+def _settings(paths, config, stage, select, ignore, option_pairs) -> Settings:
+    try:
+        settings = resolve(list(paths), config)
+        if stage is not None:
+            settings.stage = Setting(stage, "--stage")
+        if select:
+            check_codes(select, "--select")
+            settings.select = Setting([s.upper() for s in select], "--select")
+        if ignore:
+            check_codes(ignore, "--ignore")
+            settings.ignore = Setting([s.upper() for s in ignore], "--ignore")
+        for key, value in _options(option_pairs).items():
+            settings.options[key] = Setting(value, "-o")
+    except SettingsError as exc:
+        fail(str(exc))
+    return settings
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--stage", type=click.Choice(("auto",) + STAGES), default="auto", show_default=True,
-              help="Review stage; auto decides from the prompt's headers, the bundle or config/config.yaml.")
+@click.option("--stage", type=click.Choice(("auto",) + STAGES), default=None,
+              help="Review stage (default: the configuration's, else auto: from the prompt's headers, the "
+                   "bundle or config/config.yaml).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--base", "base_path", help="The base bundle a derived bundle was made from (directory or JSON).")
 @click.option("--run-variations", help="Comma-separated run ids the derived experiment must define.")
@@ -59,46 +128,66 @@ def main() -> None:
               help="Override a profile option, e.g. -o orchestration=gpu-queue.")
 @click.option("--select", multiple=True, help="Only these rule codes or prefixes (comma-separated).")
 @click.option("--ignore", multiple=True, help="Skip these rule codes or prefixes (comma-separated).")
-def check(paths, stage, fmt, base_path, run_variations, option_pairs, select, ignore) -> None:
+@click.option("--config", "config", help="Read settings from FILE instead of the nearest pyproject.toml.")
+@click.option("--baseline", "baseline_path", help="Report only findings that FILE does not accept.")
+@click.option("--write-baseline", "write_baseline", help="Write the current findings to FILE as a baseline.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Review several bundles in parallel processes.")
+def check(paths, stage, fmt, base_path, run_variations, option_pairs, select, ignore, config,
+          baseline_path, write_baseline, jobs) -> None:
     """Review PATHS: directories, JSON bundles or logged reviewer prompts ('-' reads stdin)."""
-    select, ignore = _split(select), _split(ignore)
-    unknown = [c for c in select + ignore if not any(code.startswith(c) for code in REGISTRY)]
-    if unknown:
-        fail(f"unknown rule code or prefix: {', '.join(unknown)} (see `expreview rules`)")
-    options = _options(option_pairs)
+    settings = _settings(paths, config, stage, _split(select), _split(ignore), option_pairs)
+    accepted = None
+    if baseline_path:
+        try:
+            accepted = baselines.read(baseline_path)
+        except baselines.BaselineError as exc:
+            fail(str(exc))
     stdin_text: Optional[str] = sys.stdin.read() if "-" in paths else None
-    reports: list[Report] = []
-    try:
-        for path in paths:
-            bundle = load_path(path, stdin_text)
-            if base_path:
-                bundle.base = load_path(base_path)
-                bundle.base.stage = "base"
-            if run_variations is not None:
-                bundle.run_variations = _split((run_variations,))
-            bundle.options.update(options)
-            decide_stage(bundle, stage)
-            reports.append(review_bundle(bundle, select=select, ignore=ignore))
-    except (LoadError, ProfileError) as exc:
-        fail(str(exc))
-    except OSError as exc:
-        fail(f"{exc.filename or ''}: {exc.strerror or exc}")
-    click.echo(RENDERERS[fmt](reports), nl=False)
-    sys.exit(0 if all(r.ready for r in reports) else 1)
+    todo = [Job(path, settings.stage.value, settings.option_values(), settings.select.value,
+                settings.ignore.value, settings.severity_values(), base_path,
+                _split((run_variations,)) if run_variations is not None else None,
+                stdin_text if path == "-" else None, accepted, bool(write_baseline)) for path in paths]
+    if jobs > 1 and len(todo) > 1:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+            results = list(pool.map(review_one, todo))
+    else:
+        results = [review_one(job) for job in todo]
+    reports, entries, errors = [], [], []
+    for report, found, error in results:
+        if error is not None:
+            errors.append(error)
+        else:
+            reports.append(report)
+            entries.extend(found)
+    for error in errors:
+        click.echo(f"expreview: error: {error}", err=True)
+    if write_baseline and not errors:
+        baselines.write(write_baseline, entries)
+    if reports:
+        click.echo(RENDERERS[fmt](reports), nl=False)
+        if fmt == "github":
+            from .github_format import write_step_summary
+            write_step_summary(reports)
+    sys.exit(2 if errors else 0 if all(r.ready for r in reports) else 1)
 
 
 @main.command("rules")
 def list_rules() -> None:
-    """List every rule: code, stages, severity, and what it checks."""
+    """List every rule: code, severity, stages, and what it checks."""
     for code in sorted(REGISTRY):
         r = REGISTRY[code]
         click.echo(f"{code}  {r.severity:<7}  {','.join(r.stages):<19}  {r.name}: {r.summary}")
+    for code, (severity, summary) in sorted(ENGINE_CODES.items()):
+        click.echo(f"{code}  {severity:<7}  {'all':<19}  (reported by the engine): {summary}")
 
 
 def _example_text(example) -> str:
     parts = []
     for path, text in example.files.items():
         parts.append(f"  # {path}\n" + textwrap.indent(text.rstrip("\n"), "  "))
+    for path, raw in example.raw.items():
+        parts.append(f"  # {path} (bytes)\n  {raw!r}")
     if example.options:
         parts.append("  # options: " + ", ".join(f"{k}={v}" for k, v in example.options.items()))
     return "\n".join(parts)
@@ -118,6 +207,54 @@ def explain(code: str) -> None:
     click.echo("\nPasses:\n" + _example_text(r.valid[0]))
 
 
+@main.command("config")
+@click.argument("paths", nargs=-1)
+@click.option("--config", "config", help="Read settings from FILE instead of the nearest pyproject.toml.")
+@click.option("--stage", type=click.Choice(("auto",) + STAGES), default=None)
+def show_config(paths, config, stage) -> None:
+    """Print the resolved settings for PATHS and where each came from."""
+    paths = paths or (".",)
+    settings = _settings(paths, config, stage, [], [], ())
+    rows = [("config file", settings.config_file or "(none found)", "")]
+    rows.append(("stage", settings.stage.value, settings.stage.origin))
+    rows.append(("select", ", ".join(settings.select.value) or "(all)", settings.select.origin))
+    rows.append(("ignore", ", ".join(settings.ignore.value) or "(none)", settings.ignore.origin))
+    for code, s in sorted(settings.severity.items()):
+        rows.append((f"severity.{code}", s.value, s.origin))
+    resolved = settings.stage.value
+    if resolved == "auto":
+        try:
+            bundle = load_path(paths[0])
+            decide_stage(bundle, "auto")
+            resolved = bundle.stage
+        except (LoadError, OSError):
+            resolved = None
+    if resolved:
+        for key, value in sorted(load_profile(resolved).options.items()):
+            s = settings.options.get(key)
+            rows.append((f"options.{key}", s.value if s else value, s.origin if s else f"profile rules/{resolved}.yaml"))
+    for key, s in sorted(settings.options.items()):
+        if not resolved or key not in load_profile(resolved).options:
+            rows.append((f"options.{key}", s.value, s.origin))
+    width = max(len(k) for k, _, _ in rows)
+    for key, value, origin in rows:
+        click.echo(f"{key:<{width}} = {value}" + (f"    # {origin}" if origin else ""))
+
+
+@main.command("docs")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
+def docs(output: Optional[str]) -> None:
+    """Generate the rule reference (docs/rules.md) from the rules themselves."""
+    from .docs import rules_markdown
+
+    text = rules_markdown()
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
 def run() -> None:  # pragma: no cover - console entry point guard
     try:
         main()
@@ -126,6 +263,5 @@ def run() -> None:  # pragma: no cover - console entry point guard
     except Exception as exc:  # never a traceback for a user
         click.echo(f"expreview: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(2)
-
 
 

@@ -4,13 +4,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
+from . import baseline as baselines
 from . import checks  # noqa: F401  (registers the built-in rules)
+from . import suppressions
 from .bundle import Bundle
 from .findings import ERROR, WARNING, Finding
+from .plugins import PLUGIN_CODES, load_plugins
 from .profiles import Profile, load_profile
 from .rule import REGISTRY, Rule
 
 INTERNAL_ERROR = "INT001"
+# Findings the engine itself reports (they belong to no rule's check).
+ENGINE_CODES = {
+    INTERNAL_ERROR: ("error", "a rule failed internally; its checks did not run"),
+    suppressions.UNUSED_SUPPRESSION: ("warning", "an `# expreview: ignore[…]` comment suppresses nothing"),
+    baselines.STALE_ENTRY: ("warning", "a baseline entry no longer matches any finding"),
+}
 
 
 @dataclass
@@ -60,9 +69,11 @@ class Report:
 
 
 def selected_rules(profile: Profile, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[Rule]:
+    load_plugins()
     select, ignore = tuple(select), tuple(ignore)
     chosen = []
-    for code in profile.rules:
+    plugins = sorted(c for c in PLUGIN_CODES if profile.stage in REGISTRY[c].stages and c not in profile.rules)
+    for code in list(profile.rules) + plugins:
         if select and not code.startswith(select):
             continue
         if ignore and code.startswith(ignore):
@@ -77,6 +88,7 @@ def review_bundle(
     ignore: Iterable[str] = (),
     severities: Optional[dict[str, str]] = None,
     rules: Optional[list[Rule]] = None,
+    baseline: Optional[list[dict]] = None,
 ) -> Report:
     profile = load_profile(bundle.stage)
     bundle.options = {**profile.options, **bundle.options}
@@ -85,11 +97,22 @@ def review_bundle(
     severities = severities or {}
     findings: list[Finding] = list(bundle.load_findings)
     for rule in rules:
-        findings.extend(run_contained(rule, bundle, severities.get(rule.code)))
+        findings.extend(run_contained(rule, bundle, _severity(severities, rule.code)))
+    findings = suppressions.apply(bundle, findings, {r.code for r in rules})
+    if baseline is not None:
+        findings = baselines.apply(bundle, findings, baseline, bundle.source)
     unique = {(f.code, f.path, f.line, f.column, f.message): f for f in findings}
     ordered = sorted(unique.values(), key=Finding.sort_key)
     return Report(bundle.stage, ordered, profile.ready_key, profile.issue_key, bundle.source, list(bundle.notes),
                   bundle.root)
+
+
+def _severity(overrides: dict[str, str], code: str) -> Optional[str]:
+    """The override for `code`, by exact code first, then by the longest matching prefix."""
+    for key in sorted(overrides, key=len, reverse=True):
+        if code.startswith(key):
+            return overrides[key]
+    return None
 
 
 def run_contained(rule: Rule, bundle: Bundle, severity: Optional[str] = None) -> list[Finding]:

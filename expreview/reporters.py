@@ -5,7 +5,7 @@ import json
 
 from .engine import Report
 
-FORMATS = ("text", "json", "verdict")
+FORMATS = ("text", "json", "verdict", "github", "sarif")
 
 
 def text(reports: list[Report]) -> str:
@@ -34,4 +34,14 @@ def verdict(reports: list[Report]) -> str:
     return json.dumps([r.verdict() for r in reports], indent=2, ensure_ascii=False) + "\n"
 
 
-RENDERERS = {"text": text, "json": as_json, "verdict": verdict}
+def github(reports: list[Report]) -> str:
+    from .github_format import render
+    return render(reports)
+
+
+def sarif(reports: list[Report]) -> str:
+    from .sarif_format import render
+    return render(reports)
+
+
+RENDERERS = {"text": text, "json": as_json, "verdict": verdict, "github": github, "sarif": sarif}

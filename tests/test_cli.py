@@ -106,11 +106,12 @@ def test_output_is_deterministic():
 
 
 def test_rules_lists_every_rule():
+    from expreview.engine import ENGINE_CODES
     from expreview.rule import REGISTRY
     proc = run_cli("rules")
     assert proc.returncode == 0
     listed = [line.split()[0] for line in proc.stdout.splitlines()]
-    assert listed == sorted(REGISTRY)
+    assert listed == sorted(REGISTRY) + sorted(ENGINE_CODES)
 
 
 def test_explain_shows_criterion_and_examples():

@@ -1,0 +1,74 @@
+"""Baselines: accept today's findings, report only new ones.
+
+An entry is keyed by rule, path and a hash of the finding's source line with whitespace
+normalised, not by line number, so edits elsewhere in the file do not invalidate it. Entries that
+no longer match a finding are reported as stale (BSL001)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from pathlib import Path
+
+from .bundle import Bundle
+from .findings import WARNING, Finding
+
+STALE_ENTRY = "BSL001"
+VERSION = 1
+
+
+class BaselineError(Exception):
+    pass
+
+
+def line_hash(bundle: Bundle, finding: Finding) -> str:
+    text = bundle.files.get(finding.path, "")
+    lines = text.splitlines()
+    line = lines[finding.line - 1] if 0 < finding.line <= len(lines) else ""
+    normalised = " ".join(line.split())
+    return hashlib.sha256(f"{finding.code}\0{finding.path}\0{normalised}".encode("utf-8")).hexdigest()[:20]
+
+
+def entries(bundle: Bundle, findings: list[Finding], source: str) -> list[dict]:
+    return [{"bundle": source, "code": f.code, "path": f.path, "line_hash": line_hash(bundle, f),
+             "message": f.message} for f in findings if f.code != STALE_ENTRY]
+
+
+def write(path: str, all_entries: list[dict]) -> None:
+    ordered = sorted(all_entries, key=lambda e: (e["bundle"], e["path"], e["code"], e["line_hash"], e["message"]))
+    Path(path).write_text(json.dumps({"version": VERSION, "tool": "expreview", "entries": ordered},
+                                     indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def read(path: str) -> list[dict]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BaselineError(f"{path}: cannot read the baseline ({exc.strerror or exc})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BaselineError(f"{path}: the baseline is not valid JSON ({exc})") from None
+    if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("entries"), list):
+        raise BaselineError(f"{path}: not an expreview baseline (version {VERSION}); write one with --write-baseline")
+    for entry in data["entries"]:
+        if not isinstance(entry, dict) or not {"code", "path", "line_hash"} <= set(entry):
+            raise BaselineError(f"{path}: an entry lacks code, path or line_hash")
+    return data["entries"]
+
+
+def apply(bundle: Bundle, findings: list[Finding], baseline: list[dict], source: str) -> list[Finding]:
+    """Drop findings the baseline accepts; add a BSL001 warning for each entry nothing matched."""
+    mine = [e for e in baseline if e.get("bundle", source) == source]
+    budget = Counter((e["code"], e["path"], e["line_hash"]) for e in mine)
+    kept = []
+    for finding in findings:
+        key = (finding.code, finding.path, line_hash(bundle, finding))
+        if budget[key] > 0:
+            budget[key] -= 1
+        else:
+            kept.append(finding)
+    for (code, path, _), left in sorted(budget.items()):
+        for _ in range(left):
+            kept.append(Finding(STALE_ENTRY, WARNING, path, 1, 1, 1, 1,
+                                f"the baseline accepts a {code} finding in {path} that no longer occurs; "
+                                "write the baseline again (--write-baseline) to drop it"))
+    return kept

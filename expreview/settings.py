@@ -1,0 +1,165 @@
+"""User settings: `[tool.expreview]` in the reviewed repository's pyproject.toml (found from the
+checked path upward) or `--config FILE`, merged with the command line. Each value remembers where
+it came from, for `expreview config`.
+
+    [tool.expreview]
+    stage = "base"
+    select = ["DEP", "PY"]          # codes or family prefixes
+    ignore = ["FIG003"]
+    [tool.expreview.severity]
+    FIG003 = "error"
+    [tool.expreview.options]
+    orchestration = "gpu-queue"
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .bundle import STAGES
+from .findings import SEVERITIES
+from .profiles import available_stages, load_profile
+
+KEYS = ("stage", "select", "ignore", "severity", "options")
+
+
+class SettingsError(Exception):
+    """A configuration the user must fix; the CLI prints it on one line and exits 2."""
+
+
+@dataclass
+class Setting:
+    value: Any
+    origin: str
+
+
+@dataclass
+class Settings:
+    stage: Setting = field(default_factory=lambda: Setting("auto", "default"))
+    select: Setting = field(default_factory=lambda: Setting([], "default"))
+    ignore: Setting = field(default_factory=lambda: Setting([], "default"))
+    severity: dict[str, Setting] = field(default_factory=dict)
+    options: dict[str, Setting] = field(default_factory=dict)
+    config_file: Optional[str] = None
+
+    def option_values(self) -> dict[str, Any]:
+        return {k: s.value for k, s in self.options.items()}
+
+    def severity_values(self) -> dict[str, str]:
+        return {k: s.value for k, s in self.severity.items()}
+
+
+def known_codes() -> set[str]:
+    from .engine import ENGINE_CODES
+    from .rule import REGISTRY
+
+    return set(REGISTRY) | set(ENGINE_CODES)
+
+
+def known_options() -> set[str]:
+    names: set[str] = set()
+    for stage in available_stages():
+        names |= set(load_profile(stage).options)
+    return names
+
+
+def check_codes(codes, where: str) -> None:
+    known = known_codes()
+    for code in codes:
+        if not isinstance(code, str) or not any(k.startswith(code.upper()) for k in known):
+            raise SettingsError(f"{where}: unknown rule code or prefix {code!r} (see `expreview rules`)")
+
+
+def find_config(start: Path) -> Optional[Path]:
+    """The nearest pyproject.toml with a [tool.expreview] table, from `start` upward."""
+    here = start.resolve()
+    if here.is_file() or not here.exists():
+        here = here.parent
+    for directory in (here, *here.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+                continue  # a broken pyproject is the reviewed code's problem, reported as DEP001
+            if isinstance(data.get("tool"), dict) and "expreview" in data["tool"]:
+                return candidate
+    return None
+
+
+def read_config(path: Path, explicit: bool) -> tuple[dict, str]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot read the configuration ({exc.strerror or exc})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: the configuration is not valid TOML ({str(exc).splitlines()[0]})") from None
+    table = data.get("tool", {}).get("expreview") if isinstance(data.get("tool"), dict) else None
+    if table is None:
+        if not explicit:
+            return {}, str(path)
+        table = data  # a standalone expreview.toml holds the keys at top level
+        origin = str(path)
+    else:
+        origin = f"{path} [tool.expreview]"
+    if not isinstance(table, dict):
+        raise SettingsError(f"{origin}: must be a table")
+    return table, origin
+
+
+def apply_config(settings: Settings, table: dict, origin: str) -> None:
+    for key in table:
+        if key not in KEYS:
+            raise SettingsError(f"{origin}: unknown key {key!r} (known: {', '.join(KEYS)})")
+    if "stage" in table:
+        if table["stage"] not in ("auto",) + STAGES:
+            raise SettingsError(f"{origin}: stage {table['stage']!r} is not one of auto, {', '.join(STAGES)}")
+        settings.stage = Setting(table["stage"], origin)
+    for key in ("select", "ignore"):
+        if key in table:
+            values = table[key]
+            if isinstance(values, str):
+                values = [values]
+            if not isinstance(values, list):
+                raise SettingsError(f"{origin}: {key} must be a list of codes")
+            check_codes(values, f"{origin}: {key}")
+            setattr(settings, key, Setting([v.upper() for v in values], origin))
+    severity = table.get("severity", {})
+    if not isinstance(severity, dict):
+        raise SettingsError(f"{origin}: severity must be a table of CODE = \"error\" | \"warning\"")
+    for code, level in severity.items():
+        check_codes([code], f"{origin}: severity")
+        if level not in SEVERITIES:
+            raise SettingsError(f"{origin}: severity of {code} must be \"error\" or \"warning\", not {level!r}")
+        settings.severity[code.upper()] = Setting(level, origin)
+    options = table.get("options", {})
+    if not isinstance(options, dict):
+        raise SettingsError(f"{origin}: options must be a table")
+    known = known_options()
+    for name, value in options.items():
+        if name not in known:
+            raise SettingsError(f"{origin}: unknown option {name!r} (known: {', '.join(sorted(known))})")
+        settings.options[name] = Setting(value, origin)
+
+
+def resolve(paths: list[str], config: Optional[str]) -> Settings:
+    """Settings from --config, or from the pyproject.toml found above the first checked path."""
+    settings = Settings()
+    if config:
+        table, origin = read_config(Path(config), explicit=True)
+    else:
+        first = next((p for p in paths if p != "-"), None)
+        found = find_config(Path(first)) if first else None
+        if found is None:
+            return settings
+        table, origin = read_config(found, explicit=False)
+    settings.config_file = origin
+    apply_config(settings, table, origin)
+    return settings

@@ -1,0 +1,88 @@
+"""`# expreview: ignore[CODE, …]` comments, in Python, YAML and TOML.
+
+On the reported line, or as a whole-line comment on the line above, the comment silences those codes
+(or families: `ignore[PH]`) for that line; `# expreview: ignore-file[CODE]` anywhere in a file
+silences them for the whole file. A bare `ignore` (no codes) silences every code. A suppression that
+silences nothing is itself reported (SUP001), so stale ones do not pile up."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from .analysis import python_comment
+from .bundle import Bundle
+from .findings import WARNING, Finding
+
+UNUSED_SUPPRESSION = "SUP001"
+_DIRECTIVE = re.compile(r"expreview:\s*ignore(?P<file>-file)?\s*(?:\[(?P<codes>[^\]]*)\])?")
+
+
+@dataclass
+class Suppression:
+    path: str
+    line: int
+    codes: Optional[tuple[str, ...]]  # None: every code
+    file_level: bool
+    whole_line: bool  # the comment is alone on its line, so it also covers the next line
+    text: str
+    used: bool = False
+
+    def covers(self, finding: Finding) -> bool:
+        if finding.path != self.path:
+            return False
+        if self.codes is not None and not finding.code.startswith(self.codes):
+            return False
+        if self.file_level:
+            return True
+        return finding.line == self.line or self.whole_line and finding.line == self.line + 1
+
+
+def _comment(bundle: Bundle, path: str, number: int, line: str) -> Optional[str]:
+    if path.endswith((".yaml", ".yml")):
+        doc = bundle.yaml(path)
+        if doc is not None and doc.node is not None:
+            return doc.comment(number)
+    return python_comment(line)
+
+
+def suppressions(bundle: Bundle) -> list[Suppression]:
+    found = []
+    for path in bundle.paths():
+        text = bundle.files[path]
+        if "expreview:" not in text:
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            if "expreview:" not in line:
+                continue
+            comment = _comment(bundle, path, number, line)
+            match = _DIRECTIVE.search(comment or "")
+            if match is None:
+                continue
+            codes = match.group("codes")
+            parsed = tuple(c.strip().upper() for c in codes.split(",") if c.strip()) if codes is not None else None
+            found.append(Suppression(path, number, parsed or None, bool(match.group("file")),
+                                     line.lstrip().startswith("#"), match.group(0)))
+    return found
+
+
+def apply(bundle: Bundle, findings: list[Finding], ran: set[str]) -> list[Finding]:
+    """Drop suppressed findings; add one SUP001 warning per suppression that silenced nothing."""
+    marks = suppressions(bundle)
+    if not marks:
+        return findings
+    kept = []
+    for finding in findings:
+        covering = [s for s in marks if s.covers(finding)]
+        for s in covering:
+            s.used = True
+        if not covering:
+            kept.append(finding)
+    for s in marks:
+        judged = s.codes is None or all(any(code.startswith(c) for code in ran) for c in s.codes)
+        if not s.used and judged:
+            kept.append(Finding(
+                UNUSED_SUPPRESSION, WARNING, s.path, s.line, 1, s.line, 1,
+                f"`# {s.text}` suppresses nothing here; remove it (or fix the code it was meant for)",
+            ))
+    return kept
