@@ -72,10 +72,16 @@ def dotted_name(expr: cst.CSTNode) -> str:
 def string_value(node: cst.CSTNode) -> Optional[str]:
     """The text of a string literal; f-string fields become `{expr}` markers."""
     if isinstance(node, cst.SimpleString):
+        prefix = node.prefix.lower()
+        if "b" in prefix:
+            return None
+        body = node.raw_value
+        if "\\" not in body or "r" in prefix:  # the common case needs no unescaping
+            return body
         try:
             value = node.evaluated_value
         except Exception:  # malformed escapes: fall back to the raw body
-            return node.raw_value
+            return body
         return value if isinstance(value, str) else None
     if isinstance(node, cst.ConcatenatedString):
         left, right = string_value(node.left), string_value(node.right)
@@ -283,8 +289,24 @@ class _Builder:
             self.visit_children(node)
 
     def visit_children(self, node: cst.CSTNode) -> None:
-        for child in iter_children(node):
-            self.visit(child)
+        # The hottest loop of a review: no generator, and nodes without children are not entered.
+        handlers = _HANDLERS
+        for name in child_fields(type(node)):
+            value = getattr(node, name)
+            if type(value) in (tuple, list):
+                for item in value:
+                    if isinstance(item, cst.CSTNode):
+                        handler = handlers.get(type(item))
+                        if handler is not None:
+                            handler(self, item)
+                        elif child_fields(type(item)):
+                            self.visit_children(item)
+            elif isinstance(value, cst.CSTNode):
+                handler = handlers.get(type(value))
+                if handler is not None:
+                    handler(self, value)
+                elif child_fields(type(value)):
+                    self.visit_children(value)
 
     def enter_statement(self, node: cst.CSTNode) -> None:
         self.index.statements.append(node)

@@ -38,3 +38,12 @@ def test_deep_nesting_is_refused_before_parsing():
     assert nesting_problem(deep) is not None
     source = PythonSource("src/x.py", deep)
     assert source.module is None and "nested" in source.parse_problem.message
+
+
+def test_statement_numbering_matches_the_ast_for_every_fixture_file():
+    """Positions rely on the index numbering statements as the ast does; a mismatch would fall back
+    to generating code for whole modules."""
+    for path in sorted((REPO / "fixtures").rglob("*.py")):
+        source = PythonSource(str(path), path.read_text())
+        if source.ok:
+            assert source._ast_statements, path

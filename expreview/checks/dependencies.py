@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Optional
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -152,14 +153,22 @@ def _requirement_problem(item) -> Optional[str]:
     return None
 
 
+@lru_cache(maxsize=1)
+def _validator():
+    """validate-pyproject's validator, built once: compiling its schema costs more than a review."""
+    from validate_pyproject import api
+
+    return api.Validator(plugins=[])
+
+
 def _schema_problems(doc: TomlSource, data: dict, skip_dependencies: bool):
     """Everything else PEP 621 forbids, as validate-pyproject judges it."""
     try:
-        from validate_pyproject import api, errors
+        from validate_pyproject import errors
     except ImportError:  # pragma: no cover - a declared dependency
         return []
     try:
-        api.Validator(plugins=[])(data)
+        _validator()(data)
     except errors.ValidationError as exc:
         name = (exc.name or "").strip("`")
         if skip_dependencies and name.startswith("project.dependencies"):
