@@ -102,7 +102,8 @@ def invalid_pyproject(bundle: Bundle):
         reported_deps = True
         listed = ", ".join(f'"{_as_pep508(k, v)}"' for k, v in list(deps.items())[:4])
         poetry = [k for k, v in deps.items() if isinstance(v, str) and re.search(r"^\s*[\^~](?!=)", v)]
-        extra = f"; also, {', '.join(poetry)} use Poetry `^`/`~` ranges, which PEP 508 does not have" if poetry else ""
+        shown = ", ".join(poetry[:4]) + (f" and {len(poetry) - 4} more" if len(poetry) > 4 else "")
+        extra = f"; also, {shown} use Poetry `^`/`~` ranges, which PEP 508 does not have" if poetry else ""
         yield Hit(PYPROJECT, "[project.dependencies] is written as a table, but PEP 621 requires a list of "
                              "requirement strings and `uv run` rejects this project; write "
                              f"`dependencies = [{listed}{', …' if len(deps) > 4 else ''}]` under [project]{extra}",
