@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """expreview performance report: every measurement in ONE run on one machine, printed as ratios.
 
-Usage: python benchmarks/bench.py [--quick] [--fixit PATH] [--profile SEED_INDEX]
+Usage: python benchmarks/bench.py [--quick] [--fixit PATH] [--inputs auto|fixtures] [--profile INDEX]
 
 It measures (no assertions; it is a report):
   1. rule overhead  in-process `review_bundle` on a fresh Bundle / bare `libcst.parse_module` of its
@@ -73,8 +73,8 @@ class Case:
     notes: list[str] = field(default_factory=list)
 
 
-def load_cases() -> tuple[str, list[Case]]:
-    seeds = sorted(SEEDS.glob("00[0-4]_*.txt")) if SEEDS.is_dir() else []
+def load_cases(which: str = "auto") -> tuple[str, list[Case]]:
+    seeds = sorted(SEEDS.glob("00[0-4]_*.txt")) if SEEDS.is_dir() and which != "fixtures" else []
     cases = []
     if seeds:
         for path in seeds:
@@ -96,7 +96,7 @@ def load_cases() -> tuple[str, list[Case]]:
     decide_stage(b, "auto")
     cases.append(Case("derived/good", b, [str(fx / "derived" / "good"), "--base", str(fx / "derived" / "base"),
                                           "--run-variations", ",".join(b.run_variations)]))
-    return f"fixtures ({fx}; ../shared/seeds not found)", cases
+    return f"fixtures ({fx}; " + ("chosen with --inputs)" if which == "fixtures" else "../shared/seeds not found)"), cases
 
 
 def fresh(b: Optional[Bundle]) -> Optional[Bundle]:
@@ -369,6 +369,18 @@ def write_dirs(cases: list[Case], tmp: Path) -> tuple[list[list[str]], list[str]
     return calls, py_files
 
 
+def write_json_bundle(b: Bundle, path: Path) -> Path:
+    """The loaded bundle as a JSON bundle that carries its own stage, options, run variations and base."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"files": b.files, "stage": b.stage, "options": b.options}
+    if b.run_variations is not None:
+        data["run_variations"] = b.run_variations
+    if b.base is not None:
+        data["base"] = {"files": b.base.files}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
 def find_fixit(explicit: Optional[str]) -> Optional[list[str]]:
     if explicit:
         return [explicit]
@@ -390,6 +402,9 @@ def bench_peer(cases: list[Case], reps: int, fixit_path: Optional[str], tmp: Pat
     calls, py_files = write_dirs(cases, tmp)
     ours_cmds = [expreview_cmd() + ["check"] + call + ["--format", "json"] for call in calls]
     theirs_cmd = fixit + ["lint"] + [os.path.relpath(f, tmp / "bundles") for f in py_files]
+    # For reference: the same bundles in ONE expreview process, as JSON bundles that carry their stage.
+    one_call = expreview_cmd() + ["check"] + [str(write_json_bundle(c.bundle, tmp / "peer-json" / f"{slug(c.name)}.json"))
+                                              for c in cases] + ["--format", "json"]
     version = run_proc(fixit + ["--version"]).stdout.strip()
 
     def ours_once() -> tuple[float, float]:
@@ -408,11 +423,17 @@ def bench_peer(cases: list[Case], reps: int, fixit_path: Optional[str], tmp: Pat
         notes.add(f"exit {p.returncode}; {summary[-1].strip() if summary else (p.stderr.strip()[-200:] or 'no summary')}")
         return p.wall, p.cpu
 
+    def one_call_once() -> tuple[float, float]:
+        p = run_proc(one_call)
+        ok_exit(p, "expreview check (one call)")
+        return p.wall, p.cpu
+
     ours_once()  # warm-up, untimed
     theirs_once()
-    ours, theirs = [], []
+    one_call_once()
+    ours, theirs, single = [], [], []
     for rep in range(reps):
-        pair = [(ours, ours_once), (theirs, theirs_once)]
+        pair = [(ours, ours_once), (theirs, theirs_once), (single, one_call_once)]
         if rep % 2:
             pair.reverse()
         for sink, fn in pair:
@@ -420,12 +441,16 @@ def bench_peer(cases: list[Case], reps: int, fixit_path: Optional[str], tmp: Pat
     ratios = [o[0] / t[0] for o, t in zip(ours, theirs)]
     cpu_ratios = [o[1] / t[1] for o, t in zip(ours, theirs)]
     ours_cpu, theirs_cpu = [o[1] for o in ours], [t[1] for t in theirs]
+    single_ratios = [o[0] / t[0] for o, t in zip(single, theirs)]
     ours, theirs = [o[0] for o in ours], [t[0] for t in theirs]
-    print(f"  {len(cases)} bundles as directories, {len(py_files)} Python files; fixit {version} ({' '.join(fixit)})")
+    print(f"  {len(cases)} bundles as directories, {len(py_files)} Python files; {version} ({' '.join(fixit)})")
     print(f"  expreview: {len(ours_cmds)} process(es) (one per stage group; directories carry no stage): "
           f"wall median {med(ours):.3f} s ({spread(ours)}); CPU {med(ours_cpu):.3f} s")
     print(f"  fixit lint (default rules, one call): wall median {med(theirs):.3f} s ({spread(theirs)}); "
           f"CPU {med(theirs_cpu):.3f} s")
+    print(f"  for reference, expreview in ONE process over the same bundles as JSON bundles (stage carried; "
+          f"derived: its base bundle too): wall median {med([w for w, _ in single]):.3f} s, "
+          f"{med(single_ratios):.3f}x fixit")
     for note in sorted(notes):
         print(f"  fixit: {note}")
     print(f"  ratio per repetition: wall median {med(ratios):.3f}x ({spread(ratios)}); CPU {med(cpu_ratios):.3f}x")
@@ -433,6 +458,7 @@ def bench_peer(cases: list[Case], reps: int, fixit_path: Optional[str], tmp: Pat
         med(ratios) <= GOAL_PEER)
     row("  same, CPU time", f"{med(cpu_ratios):.3f}x", "-", None)
     row("  expreview / fixit, wall", f"{med(ours):.2f} s / {med(theirs):.2f} s", "-", None)
+    row("  one expreview process (JSON bundles) / fixit", f"{med(single_ratios):.3f}x", "-", None)
 
 
 # -- 4. throughput ------------------------------------------------------------------------------------
@@ -444,18 +470,8 @@ def bench_throughput(cases: list[Case], reps: int, tmp: Path) -> None:
     has_jobs = "--jobs" in help_text
     folder = tmp / "throughput"
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for copy in range(THROUGHPUT_COPIES):
-        for c in cases:
-            b = c.bundle
-            data = {"files": b.files, "stage": b.stage, "options": b.options}
-            if b.run_variations is not None:
-                data["run_variations"] = b.run_variations
-            if b.base is not None:
-                data["base"] = {"files": b.base.files}
-            path = folder / f"{copy:02d}_{slug(c.name)}.json"
-            path.write_text(json.dumps(data), encoding="utf-8")
-            paths.append(str(path))
+    paths = [str(write_json_bundle(c.bundle, folder / f"{copy:02d}_{slug(c.name)}.json"))
+             for copy in range(THROUGHPUT_COPIES) for c in cases]
     n = len(paths)
     variants = [("--jobs 1", ["--jobs", "1"]), ("--jobs 2", ["--jobs", "2"])] if has_jobs else [("(no --jobs)", [])]
     if not has_jobs:
@@ -556,16 +572,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run, noisier)")
     parser.add_argument("--fixit", help="the fixit executable (default: next to python, `python -m fixit`, PATH)")
+    parser.add_argument("--inputs", choices=("auto", "fixtures"), default="auto",
+                        help="auto: the seeds when ../shared/seeds exists, else the fixtures")
     parser.add_argument("--profile", type=int, metavar="INDEX",
                         help="only print the cProfile top entries of the in-process review of input INDEX")
     args = parser.parse_args()
     started = time.perf_counter()
-    where, cases = load_cases()
+    where, cases = load_cases(args.inputs)
     if args.profile is not None:
         profile(cases, args.profile)
         return 0
     reps = dict(overhead=3, cold=3, peer=2, throughput=1) if args.quick else \
-        dict(overhead=7, cold=7, peer=5, throughput=3)
+        dict(overhead=7, cold=7, peer=4, throughput=3)
     print("expreview benchmark" + (" (--quick)" if args.quick else ""))
     for line in machine_info():
         print("  " + line)

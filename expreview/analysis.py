@@ -175,6 +175,10 @@ def launch_target(value: str) -> Optional[str]:
 
 
 def launches(source: PythonSource) -> list[Launch]:
+    return source.memo("launches", lambda: _launches(source))
+
+
+def _launches(source: PythonSource) -> list[Launch]:
     index = source.index
     out = []
     for lst in _list_literals(index):

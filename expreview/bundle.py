@@ -42,6 +42,13 @@ class Bundle:
     # They stay in `files` (as "") for the layout rules; no parser ever sees them.
     unreadable: dict[str, str] = field(default_factory=dict)
     _docs: dict[str, object] = field(default_factory=dict, repr=False)
+    _memo: dict = field(default_factory=dict, repr=False)
+
+    def memo(self, key, compute):
+        """A fact about the whole bundle that several rules ask for, computed once."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def option(self, name: str, default: Any = None) -> Any:
         return self.options.get(name, default)

@@ -109,12 +109,6 @@ def _is_membership_guard(test: cst.CSTNode) -> bool:
     return isinstance(test, cst.Comparison) and any(isinstance(t.operator, cst.NotIn) for t in test.comparisons)
 
 
-def _comparisons(fn: cst.FunctionDef):
-    for node in iter_subtree(fn.body):
-        if isinstance(node, cst.Comparison):
-            yield node
-
-
 def _names_in(node: cst.CSTNode, index: Index, scope: Function) -> set[str]:
     """String keys of a literal collection or of a module-level registry dict."""
     node = resolve(index, node, scope)
@@ -146,12 +140,13 @@ def _normalised_var(node: cst.CSTNode, var: str) -> Optional[tuple[str, ...]]:
     return tuple(ops) if isinstance(node, cst.Name) and node.value == var else None
 
 
-def _handled(source: PythonSource, fn: Function, var: str) -> tuple[set, bool]:
-    """(literal, inline normalisers) pairs `fn` handles for `var`, and whether it compares `var`."""
+def _handled(source: PythonSource, fn: Function, var: str, nodes: list) -> tuple[set, bool]:
+    """(literal, inline normalisers) pairs `fn` handles for `var`, and whether it compares `var`.
+    `nodes` is fn's body, walked once by the caller for all candidate names."""
     index = source.index
     handled: set = set()
     compared = False
-    for comparison in _comparisons(fn.node):
+    for comparison in (n for n in nodes if isinstance(n, cst.Comparison)):
         operands = [comparison.left] + [t.comparator for t in comparison.comparisons]
         forms = [_normalised_var(o, var) for o in operands]
         if all(f is None for f in forms):
@@ -161,7 +156,7 @@ def _handled(source: PythonSource, fn: Function, var: str) -> tuple[set, bool]:
         for o, form in zip(operands, forms):
             if form is None:
                 handled |= {(name, ops) for name in _names_in(o, index, fn)}
-    for node in iter_subtree(fn.node.body):
+    for node in nodes:
         if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
             key = node.slice[0].slice.value
             ops = _normalised_var(key, var)
@@ -280,8 +275,10 @@ def dispatches(source: PythonSource, sources: tuple = ()) -> list[Dispatch]:
         if not raises:
             continue
         candidates = {p for p in fn.params} | set(fn.assigns)
-        for var in sorted(candidates):
-            handled, compared = _handled(source, fn, var)
+        nodes = list(iter_subtree(fn.node.body))
+        names = {n.value for n in nodes if isinstance(n, cst.Name)}
+        for var in sorted(candidates & names):
+            handled, compared = _handled(source, fn, var, nodes)
             if not compared or not handled or _generic_use(source, fn, var):
                 continue
             values = [v for v in fn.assigns.get(var, []) if v is not None]

@@ -126,6 +126,10 @@ def _float_spelling(text: str) -> str:
 
 def _converted_keys(bundle: Bundle) -> set[str]:
     """Keys whose values the code passes through float()/int() anyway."""
+    return bundle.memo("converted_keys", lambda: _find_converted_keys(bundle))
+
+
+def _find_converted_keys(bundle: Bundle) -> set[str]:
     keys = set()
     for source in bundle.python_files():
         for call in source.index.calls:

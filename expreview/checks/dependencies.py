@@ -30,6 +30,10 @@ class Declared:
 def declared(bundle: Bundle) -> Optional[list[Declared]]:
     """What pyproject.toml declares, read leniently (a table of dependencies counts too).
     None when there is no readable pyproject.toml."""
+    return bundle.memo("declared", lambda: _declared(bundle))
+
+
+def _declared(bundle: Bundle) -> Optional[list[Declared]]:
     doc = bundle.toml(PYPROJECT)
     if doc is None or doc.data is None:
         return None
@@ -190,6 +194,10 @@ def _import_is_local(bundle: Bundle, module: str) -> bool:
 
 def third_party_imports(bundle: Bundle):
     """(source, import) for every absolute import that is neither stdlib nor the project."""
+    return bundle.memo("third_party_imports", lambda: list(_third_party_imports(bundle)))
+
+
+def _third_party_imports(bundle: Bundle):
     for source in bundle.python_files():
         for imp in source.index.imports:
             if imp.level or not imp.module and imp.name is None:

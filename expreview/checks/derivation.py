@@ -40,17 +40,19 @@ def base_definition_missing(bundle: Bundle):
     defined_anywhere = set()
     for source in bundle.python_files():
         defined_anywhere |= set(source.index.toplevel)
-    for path, _, _ in _pairs(bundle, ".py"):
+    for path, base_text, _ in _pairs(bundle, ".py"):
+        # The base only needs its top-level names: its CST, not its ast or positions.
         base, derived = bundle.base.python(path), bundle.python(path)
-        if not base.ok or not derived.ok:
+        if base.module is None or derived.module is None:
             continue
         missing = [name for name in base.index.toplevel
                    if name not in derived.index.toplevel and name not in defined_anywhere
                    and "placeholder" not in name.lower()]
         for name in missing:
-            line = base.span(base.index.toplevel[name]).line
-            yield Hit(path, f"the base's `{name}` ({path}:{line} in the base) is missing here; keep it (or "
-                            "its behaviour) in the derived code")
+            found = re.search(rf"^(?:async\s+def|def|class)\s+{re.escape(name)}\b", base_text, re.M)
+            where = f" ({path}:{base_text.count(chr(10), 0, found.start()) + 1} in the base)" if found else ""
+            yield Hit(path, f"the base's `{name}`{where} is missing here; keep it (or its behaviour) in the "
+                            "derived code")
 
 
 _CODE_LINE = re.compile(r"^\s*(?!#)\S")
