@@ -346,27 +346,29 @@ def write_bundle(b: Bundle, root: Path) -> None:
 
 
 def write_dirs(cases: list[Case], tmp: Path) -> tuple[list[list[str]], list[str]]:
-    """Each bundle as a directory (derived: only its own files; its base goes to a side directory that
-    fixit never sees). Returns the `expreview check` argument lists, one call per stage group (a directory
-    carries no stage, and --base/--run-variations apply to every path of a call), and the .py files."""
-    groups: dict[str, list[str]] = {}
-    derived_calls: list[list[str]] = []
+    """Each bundle as a directory that describes itself: its stage (and, for a derived bundle, its base
+    and run variations) goes into `[tool.expreview]` of its pyproject.toml, so that ONE `expreview check`
+    call reviews them all. A derived bundle's base goes to a side directory fixit never sees. Returns the
+    `expreview check` argument lists (one call) and the .py files."""
+    paths: list[str] = []
     py_files: list[str] = []
     for c in cases:
         d = tmp / "bundles" / slug(c.name)
         write_bundle(c.bundle, d)
         py_files += [str(d / p) for p in sorted(c.bundle.files) if p.endswith(".py")]
+        table = [f'stage = "{c.bundle.stage}"']
         if c.bundle.stage == "derived":
             base_dir = tmp / "bases" / slug(c.name)
             write_bundle(c.bundle.base, base_dir)
-            call = [str(d), "--stage", "derived", "--base", str(base_dir)]
+            table.append(f'base = "{os.path.relpath(base_dir, d)}"')
             if c.bundle.run_variations:
-                call += ["--run-variations", ",".join(c.bundle.run_variations)]
-            derived_calls.append(call)
-        else:
-            groups.setdefault(c.bundle.stage, []).append(str(d))
-    calls = [paths + ["--stage", stage] for stage, paths in sorted(groups.items())] + derived_calls
-    return calls, py_files
+                table.append("run_variations = " + json.dumps(c.bundle.run_variations))
+        pyproject = d / "pyproject.toml"
+        existing = pyproject.read_text(encoding="utf-8") if pyproject.exists() else ""
+        pyproject.write_text(existing.rstrip("\n") + "\n\n[tool.expreview]\n" + "\n".join(table) + "\n",
+                             encoding="utf-8")
+        paths.append(str(d))
+    return [paths], py_files
 
 
 def write_json_bundle(b: Bundle, path: Path) -> Path:
@@ -444,7 +446,7 @@ def bench_peer(cases: list[Case], reps: int, fixit_path: Optional[str], tmp: Pat
     single_ratios = [o[0] / t[0] for o, t in zip(single, theirs)]
     ours, theirs = [o[0] for o in ours], [t[0] for t in theirs]
     print(f"  {len(cases)} bundles as directories, {len(py_files)} Python files; {version} ({' '.join(fixit)})")
-    print(f"  expreview: {len(ours_cmds)} process(es) (one per stage group; directories carry no stage): "
+    print(f"  expreview: {len(ours_cmds)} process(es) (each directory names its stage, and a derived one its base, in [tool.expreview]): "
           f"wall median {med(ours):.3f} s ({spread(ours)}); CPU {med(ours_cpu):.3f} s")
     print(f"  fixit lint (default rules, one call): wall median {med(theirs):.3f} s ({spread(theirs)}); "
           f"CPU {med(theirs_cpu):.3f} s")

@@ -80,5 +80,10 @@ class Bundle:
             text = self.files.get(path)
             if text is None or path in self.unreadable:
                 return None
-            doc = self._docs[path] = kind(path, text)
+            base = self.base
+            if base is not None and base.files.get(path) == text and path not in base.unreadable:
+                doc = base._doc(path, kind)  # a file the derivation left unchanged is parsed once
+            else:
+                doc = kind(path, text)
+            self._docs[path] = doc
         return doc

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -136,7 +135,9 @@ def _settings(paths, config, stage, select, ignore, option_pairs) -> Settings:
 def check(paths, stage, fmt, base_path, run_variations, option_pairs, select, ignore, config,
           baseline_path, write_baseline, jobs) -> None:
     """Review PATHS: directories, JSON bundles or logged reviewer prompts ('-' reads stdin)."""
-    settings = _settings(paths, config, stage, _split(select), _split(ignore), option_pairs)
+    select, ignore = _split(select), _split(ignore)
+    # Each checked path finds its own [tool.expreview] (a --config file applies to all of them).
+    per_path = [(path, _settings([path], config, stage, select, ignore, option_pairs)) for path in paths]
     accepted = None
     if baseline_path:
         try:
@@ -144,11 +145,17 @@ def check(paths, stage, fmt, base_path, run_variations, option_pairs, select, ig
         except baselines.BaselineError as exc:
             fail(str(exc))
     stdin_text: Optional[str] = sys.stdin.read() if "-" in paths else None
-    todo = [Job(path, settings.stage.value, settings.option_values(), settings.select.value,
-                settings.ignore.value, settings.severity_values(), base_path,
-                _split((run_variations,)) if run_variations is not None else None,
-                stdin_text if path == "-" else None, accepted, bool(write_baseline)) for path in paths]
+    todo = [Job(path, s.stage.value, s.option_values(), s.select.value, s.ignore.value, s.severity_values(),
+                base_path or s.base.value,
+                _split((run_variations,)) if run_variations is not None else s.run_variations.value,
+                stdin_text if path == "-" else None, accepted, bool(write_baseline))
+            for path, s in per_path]
     if jobs > 1 and len(todo) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        from .checks.dependencies import _validator
+
+        _validator()  # built before the workers fork, so each inherits it instead of rebuilding it
         with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
             results = list(pool.map(review_one, todo))
     else:
@@ -221,6 +228,10 @@ def show_config(paths, config, stage) -> None:
     rows.append(("ignore", ", ".join(settings.ignore.value) or "(none)", settings.ignore.origin))
     for code, s in sorted(settings.severity.items()):
         rows.append((f"severity.{code}", s.value, s.origin))
+    if settings.base.value:
+        rows.append(("base", settings.base.value, settings.base.origin))
+    if settings.run_variations.value:
+        rows.append(("run_variations", ", ".join(settings.run_variations.value), settings.run_variations.origin))
     resolved = settings.stage.value
     if resolved == "auto":
         try:

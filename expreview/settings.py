@@ -10,6 +10,14 @@ it came from, for `expreview config`.
     FIG003 = "error"
     [tool.expreview.options]
     orchestration = "gpu-queue"
+
+A derived experiment can name its base and run variations, so that its directory says everything
+a review needs (`base` is relative to the file that sets it):
+
+    [tool.expreview]
+    stage = "derived"
+    base = "../base"
+    run_variations = ["baseline", "proposed"]
 """
 from __future__ import annotations
 
@@ -27,7 +35,7 @@ from .bundle import STAGES
 from .findings import SEVERITIES
 from .profiles import available_stages, load_profile
 
-KEYS = ("stage", "select", "ignore", "severity", "options")
+KEYS = ("stage", "select", "ignore", "severity", "options", "base", "run_variations")
 
 
 class SettingsError(Exception):
@@ -47,6 +55,8 @@ class Settings:
     ignore: Setting = field(default_factory=lambda: Setting([], "default"))
     severity: dict[str, Setting] = field(default_factory=dict)
     options: dict[str, Setting] = field(default_factory=dict)
+    base: Setting = field(default_factory=lambda: Setting(None, "default"))
+    run_variations: Setting = field(default_factory=lambda: Setting(None, "default"))
     config_file: Optional[str] = None
 
     def option_values(self) -> dict[str, Any]:
@@ -114,7 +124,7 @@ def read_config(path: Path, explicit: bool) -> tuple[dict, str]:
     return table, origin
 
 
-def apply_config(settings: Settings, table: dict, origin: str) -> None:
+def apply_config(settings: Settings, table: dict, origin: str, directory: Path = Path(".")) -> None:
     for key in table:
         if key not in KEYS:
             raise SettingsError(f"{origin}: unknown key {key!r} (known: {', '.join(KEYS)})")
@@ -139,6 +149,15 @@ def apply_config(settings: Settings, table: dict, origin: str) -> None:
         if level not in SEVERITIES:
             raise SettingsError(f"{origin}: severity of {code} must be \"error\" or \"warning\", not {level!r}")
         settings.severity[code.upper()] = Setting(level, origin)
+    if "base" in table:
+        if not isinstance(table["base"], str):
+            raise SettingsError(f"{origin}: base must be a path")
+        settings.base = Setting(str(directory / table["base"]), origin)
+    if "run_variations" in table:
+        variations = table["run_variations"]
+        if not isinstance(variations, list) or not all(isinstance(v, str) for v in variations):
+            raise SettingsError(f"{origin}: run_variations must be a list of run ids")
+        settings.run_variations = Setting(list(variations), origin)
     options = table.get("options", {})
     if not isinstance(options, dict):
         raise SettingsError(f"{origin}: options must be a table")
@@ -153,7 +172,8 @@ def resolve(paths: list[str], config: Optional[str]) -> Settings:
     """Settings from --config, or from the pyproject.toml found above the first checked path."""
     settings = Settings()
     if config:
-        table, origin = read_config(Path(config), explicit=True)
+        found = Path(config)
+        table, origin = read_config(found, explicit=True)
     else:
         first = next((p for p in paths if p != "-"), None)
         found = find_config(Path(first)) if first else None
@@ -161,5 +181,5 @@ def resolve(paths: list[str], config: Optional[str]) -> Settings:
             return settings
         table, origin = read_config(found, explicit=False)
     settings.config_file = origin
-    apply_config(settings, table, origin)
+    apply_config(settings, table, origin, found.parent)
     return settings

@@ -209,3 +209,13 @@ def test_pre_commit_try_repo_passes_good_and_fails_bad(tmp_path):
     good, bad = results["good"], results["bad"]
     assert good.returncode == 0 and "Passed" in good.stdout, good.stdout + good.stderr
     assert bad.returncode == 1 and "Failed" in bad.stdout and "DEP001" in bad.stdout, bad.stdout + bad.stderr
+
+
+def test_a_derived_directory_can_name_its_base_and_variations(tmp_path):
+    shutil.copytree(FIXTURES / "derived" / "base", tmp_path / "base")
+    repo = repo_copy(tmp_path, FIXTURES / "derived" / "bad-missing-variation", "derived")
+    add_config(repo, '[tool.expreview]\nstage = "derived"\nbase = "../base"\n'
+                     'run_variations = ["baseline", "proposed", "proposed-no-warmup"]\n')
+    found = report(run_cli("check", str(repo), "--format", "json"))
+    assert found["stage"] == "derived"
+    assert [f["code"] for f in found["findings"]] == ["CFG007"]
