@@ -54,6 +54,7 @@ class Job:
     """Everything needed to review one path, in a form a worker process can receive."""
     path: str
     stage: str
+    stage_origin: str
     options: dict[str, Any]
     select: list[str]
     ignore: list[str]
@@ -77,7 +78,7 @@ def review_one(job: Job) -> tuple[Optional[Report], list[dict], Optional[str]]:
             bundle.run_variations = job.run_variations
         input_options = dict(bundle.options)  # what a prompt says beats the repository's settings
         bundle.options = {**job.options, **input_options}
-        decide_stage(bundle, job.stage)
+        decide_stage(bundle, job.stage, job.stage_origin)
         report = review_bundle(bundle, select=job.select, ignore=job.ignore, severities=job.severities,
                                baseline=job.baseline)
         entries = baselines.entries(bundle, report.findings, bundle.source) if job.want_entries else []
@@ -115,6 +116,17 @@ def _settings(paths, config, stage, select, ignore, option_pairs) -> Settings:
     return settings
 
 
+def _short(origin: str) -> str:
+    """`/abs/repo/pyproject.toml [tool.expreview]` → `pyproject.toml [tool.expreview]` as seen from here."""
+    path, sep, rest = origin.partition(" ")
+    if os.path.isabs(path):
+        try:
+            path = os.path.relpath(path)
+        except ValueError:
+            pass
+    return path + sep + rest
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--stage", type=click.Choice(("auto",) + STAGES), default=None,
@@ -145,7 +157,7 @@ def check(paths, stage, fmt, base_path, run_variations, option_pairs, select, ig
         except baselines.BaselineError as exc:
             fail(str(exc))
     stdin_text: Optional[str] = sys.stdin.read() if "-" in paths else None
-    todo = [Job(path, s.stage.value, s.option_values(), s.select.value, s.ignore.value, s.severity_values(),
+    todo = [Job(path, s.stage.value, _short(s.stage.origin), s.option_values(), s.select.value, s.ignore.value, s.severity_values(),
                 base_path or s.base.value,
                 _split((run_variations,)) if run_variations is not None else s.run_variations.value,
                 stdin_text if path == "-" else None, accepted, bool(write_baseline))

@@ -311,13 +311,14 @@ def load_path(path: str, stdin_text: Optional[str] = None) -> Bundle:
     return load_text(decode(p.read_bytes()), path)
 
 
-def decide_stage(bundle: Bundle, requested: str) -> None:
-    """Settle the stage: an explicit --stage wins; `auto` uses only unambiguous signals."""
+def decide_stage(bundle: Bundle, requested: str, origin: str = "--stage") -> None:
+    """Settle the stage: an explicit stage (--stage, or the configuration: `origin`) wins; `auto`
+    uses only unambiguous signals."""
     if requested != "auto":
         if bundle.stage is not None and bundle.stage != requested:
-            bundle.notes.append(f"stage {requested} from --stage (the input suggested {bundle.stage})")
+            bundle.notes.append(f"stage {requested} from {origin} (the input suggested {bundle.stage})")
         else:
-            bundle.notes.append(f"stage {requested} from --stage")
+            bundle.notes.append(f"stage {requested} from {origin}")
         bundle.stage = requested
         return
     if bundle.stage is not None:
