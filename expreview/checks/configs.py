@@ -52,7 +52,7 @@ def _run_list_key(bundle: Bundle):
     for path in RUN_CONFIGS:
         doc = bundle.yaml(path)
         if doc is not None and isinstance(doc.data, dict):
-            listed |= {k for k, v in doc.data.items() if isinstance(v, list)}
+            listed |= {k for k, v in doc.data.items() if isinstance(v, (list, dict))}
     for key in keys:
         if key in listed:
             return key, keys
@@ -75,7 +75,12 @@ def _run_list_key(bundle: Bundle):
     valid=[Example(files={
         "src/main.py": "import yaml\ncfg = yaml.safe_load(open('config/smoke_test.yaml'))\nfor run in cfg['runs']:\n    print(run['run_id'])\n",
         "config/smoke_test.yaml": "runs:\n  - run_id: a\n",
-        "config/full_experiment.yaml": "runs:\n  - run_id: a\n"})],
+        "config/full_experiment.yaml": "runs:\n  - run_id: a\n"}),
+           Example(files={  # runs keyed by their id
+        "src/main.py": "import yaml\ncfg = yaml.safe_load(open('config/smoke_test.yaml'))\n"
+                       "for run_id, run in cfg['variations'].items():\n    print(run_id)\n",
+        "config/smoke_test.yaml": "variations:\n  a:\n    seed: 1\n",
+        "config/full_experiment.yaml": "variations:\n  a:\n    seed: 1\n"})],
 )
 def run_list_missing(bundle: Bundle):
     key, read = _run_list_key(bundle)
@@ -95,6 +100,8 @@ def run_list_missing(bundle: Bundle):
             value = next((v for k, v in doc.node.value if getattr(k, "value", None) == wanted), None) if wanted else None
             if isinstance(value, yaml.ScalarNode) and value.tag.endswith(":null"):
                 continue  # an empty run list is a template waiting for its runs
+            if isinstance(value, yaml.MappingNode):
+                continue  # runs keyed by their id: `variations: {baseline: {...}}`
             if value is None or not isinstance(value, yaml.SequenceNode):
                 name = wanted or "runs"
                 yield Hit(path, f"{path} has no `{name}:` list{' (src/main.py reads it)' if key else ''}; "
@@ -283,8 +290,11 @@ def _run_ids(doc) -> Optional[list[tuple[str, yaml.Node]]]:
         return None
     entries = []
     lists = [doc.node] if isinstance(doc.node, yaml.SequenceNode) else [
-        v for k, v in doc.node.value if isinstance(v, yaml.SequenceNode) and getattr(k, "value", None) in RUN_LIST_KEYS]
-    for seq in lists:
+        v for k, v in doc.node.value if isinstance(v, (yaml.SequenceNode, yaml.MappingNode))
+        and getattr(k, "value", None) in RUN_LIST_KEYS]
+    for keyed in (v for v in lists if isinstance(v, yaml.MappingNode)):  # runs keyed by their id
+        entries += [(str(k.value), k) for k, _ in keyed.value if isinstance(k, yaml.ScalarNode)]
+    for seq in (v for v in lists if isinstance(v, yaml.SequenceNode)):
         for item in seq.value:
             if isinstance(item, yaml.MappingNode):
                 for k, v in item.value:
@@ -309,7 +319,10 @@ def _norm(run_id: str) -> str:
         "config/full_experiment.yaml": "runs:\n  - run_id: baseline\n  - run_id: proposed\n"})],
     valid=[Example(run_variations=["baseline", "proposed"], files={
         "config/smoke_test.yaml": "runs:\n  - run_id: baseline\n  - run_id: proposed\n",
-        "config/full_experiment.yaml": "runs:\n  - run_id: baseline\n  - run_id: proposed\n"})],
+        "config/full_experiment.yaml": "runs:\n  - run_id: baseline\n  - run_id: proposed\n"}),
+           Example(run_variations=["baseline", "proposed"], files={
+        "config/smoke_test.yaml": "variations:\n  baseline: {epochs: 1}\n  proposed: {epochs: 1}\n",
+        "config/full_experiment.yaml": "variations:\n  baseline: {epochs: 9}\n  proposed: {epochs: 9}\n"})],
 )
 def run_variation_missing(bundle: Bundle):
     if not bundle.run_variations:
