@@ -178,13 +178,21 @@ def launches(source: PythonSource) -> list[Launch]:
     return source.memo("launches", lambda: _launches(source))
 
 
+def _element_text(index: Index, node: cst.CSTNode) -> Optional[str]:
+    """A string element, or a name bound once at module level to a string (`TRAIN_MODULE`)."""
+    if isinstance(node, cst.Name):
+        values = index.module_assigns.get(node.value, [])
+        return string_value(values[0]) if len(values) == 1 else None
+    return string_value(node)
+
+
 def _launches(source: PythonSource) -> list[Launch]:
     index = source.index
     out = []
     for lst in _list_literals(index):
         target = None
         for el in lst.elements:
-            value = string_value(el.value)
+            value = _element_text(index, el.value)
             if value is not None and launch_target(value):
                 target = launch_target(value)
                 break
@@ -197,7 +205,7 @@ def _launches(source: PythonSource) -> list[Launch]:
             continue
         stmt = index.stmt_of.get(id(lst), -1)
         scope = _scope_of_stmt(index, stmt)
-        flags = _option_strings(lst, after_module=True)
+        flags = _option_strings(lst, index)
         var = _assigned_name(index, lst, stmt)
         if var is not None:
             flags.extend(_extensions(index, var, scope))
@@ -206,20 +214,29 @@ def _launches(source: PythonSource) -> list[Launch]:
 
 
 def _list_literals(index: Index) -> Iterable[cst.List]:
+    """List literals that hold a launch target, directly or through a module-level constant."""
     seen = set()
-    for s in index.strings:
-        value = s.value
-        if launch_target(value) or "-m src." in value:
-            statement = index.statements[s.stmt] if s.stmt >= 0 else None
-            if statement is None:
+    constants = {name for name, values in index.module_assigns.items()
+                 if len(values) == 1 and (lambda v: v is not None and (launch_target(v) or "-m src." in v))(
+                     string_value(values[0]))}
+    places = [(s.stmt, s.node) for s in index.strings if launch_target(s.value) or "-m src." in s.value]
+    if constants:  # the constant's uses are not indexed: look in the statements that mention it
+        places += [(ordinal, None) for ordinal, statement in enumerate(index.statements)
+                   if not isinstance(statement, (cst.FunctionDef, cst.ClassDef, cst.If, cst.For, cst.While,
+                                                 cst.With, cst.Try))
+                   and any(isinstance(n, cst.Name) and n.value in constants for n in iter_subtree(statement))]
+    for stmt, node in places:
+        statement = index.statements[stmt] if stmt >= 0 else None
+        if statement is None:
+            continue
+        for candidate in iter_subtree(statement):
+            if not isinstance(candidate, cst.List) or id(candidate) in seen:
                 continue
-            for node in iter_subtree(statement):
-                if isinstance(node, cst.List) and id(node) not in seen and any(
-                    el.value is s.node for el in node.elements
-                ):
-                    seen.add(id(node))
-                    index.stmt_of[id(node)] = s.stmt
-                    yield node
+            if any(el.value is node if node is not None else
+                   isinstance(el.value, cst.Name) and el.value.value in constants for el in candidate.elements):
+                seen.add(id(candidate))
+                index.stmt_of[id(candidate)] = stmt
+                yield candidate
 
 
 def _scope_of_stmt(index: Index, stmt: int) -> Optional[Function]:
@@ -243,14 +260,14 @@ def _last_stmt(index: Index, fn: Function) -> int:
     return cached
 
 
-def _option_strings(node: cst.CSTNode, after_module: bool = False) -> list[tuple[str, cst.CSTNode]]:
-    """Option strings in a list literal; with `after_module`, only those after `src.x`
-    (what precedes it, like `-u -m`, are the interpreter's options)."""
+def _option_strings(node: cst.CSTNode, index: Optional[Index] = None) -> list[tuple[str, cst.CSTNode]]:
+    """Option strings in a list literal; given the file's `index`, only those after the launched
+    module `src.x` (what precedes it, like `-u -m`, are the interpreter's options)."""
     out = []
     elements = list(node.elements) if isinstance(node, (cst.List, cst.Tuple)) else []
-    if after_module:
+    if index is not None:
         for position, el in enumerate(elements):
-            value = string_value(el.value)
+            value = _element_text(index, el.value)
             if value is not None and (launch_target(value) or "-m src." in f" {value}"):
                 elements = elements[position + 1:]
                 break

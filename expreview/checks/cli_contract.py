@@ -48,6 +48,11 @@ def main_flags(bundle: Bundle):
     invalid=[Example(files={
         MAIN: "import subprocess, sys\nsubprocess.run([sys.executable, '-m', 'src.train', '--config', 'c.yaml', '--device', '0'])\n",
         "src/train.py": "import argparse\np = argparse.ArgumentParser()\np.add_argument('--config', required=True)\n"
+                        "p.add_argument('--results-dir', required=True)\nargs = p.parse_args()\n"}),
+             Example(files={  # the module named through a constant
+        MAIN: "import subprocess, sys\nTRAIN = 'src.train'\n\n\ndef run(python):\n"
+              "    subprocess.run([python, '-u', '-m', TRAIN, '--config', 'c.yaml'])\n",
+        "src/train.py": "import argparse\np = argparse.ArgumentParser()\np.add_argument('--config', required=True)\n"
                         "p.add_argument('--results-dir', required=True)\nargs = p.parse_args()\n"})],
     valid=[Example(files={
         MAIN: "import subprocess, sys\ncmd = [sys.executable, '-m', 'src.train', '--config', 'c.yaml']\n"
