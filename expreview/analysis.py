@@ -240,24 +240,13 @@ def _list_literals(index: Index) -> Iterable[cst.List]:
 
 
 def _scope_of_stmt(index: Index, stmt: int) -> Optional[Function]:
+    """The innermost function whose body holds statement `stmt`."""
     best = None
     for fn in index.functions:
-        if fn.stmt < stmt and stmt <= _last_stmt(index, fn):
-            if best is None or fn.stmt > best.stmt:
-                best = fn
+        first, last = index.statement_range(fn.node)
+        if first < stmt <= last and (best is None or fn.stmt > best.stmt):
+            best = fn
     return best
-
-
-def _last_stmt(index: Index, fn: Function) -> int:
-    cached = getattr(fn, "_last", None)
-    if cached is None:
-        last = fn.stmt
-        for node in iter_subtree(fn.node.body):
-            ordinal = index.stmt_of.get(id(node))
-            if ordinal is not None and ordinal > last:
-                last = ordinal
-        fn._last = cached = last  # type: ignore[attr-defined]
-    return cached
 
 
 def _option_strings(node: cst.CSTNode, index: Optional[Index] = None) -> list[tuple[str, cst.CSTNode]]:
@@ -272,10 +261,22 @@ def _option_strings(node: cst.CSTNode, index: Optional[Index] = None) -> list[tu
                 elements = elements[position + 1:]
                 break
     for el in elements:
-        value = string_value(el.value)
-        if value is not None and value.startswith("-") and len(value) > 1 and not value[1:2].isdigit():
-            out.append((value.split("=", 1)[0], el.value))
+        value = _flag(el.value)
+        if value is not None:
+            out.append((value, el.value))
     return out
+
+
+def _flag(node: cst.CSTNode) -> Optional[str]:
+    """`--name` from a literal option string; None for values, negative numbers and flags built
+    from data (`f"--{key}"`, whose name is not known here)."""
+    if isinstance(node, cst.FormattedString) and any(
+            isinstance(part, cst.FormattedStringExpression) for part in node.parts):
+        return None
+    value = string_value(node)
+    if value is None or not value.startswith("-") or len(value) < 2 or value[1:2].isdigit():
+        return None
+    return value.split("=", 1)[0]
 
 
 def _assigned_name(index: Index, node: cst.CSTNode, stmt: int) -> Optional[str]:
@@ -297,9 +298,9 @@ def _extensions(index: Index, var: str, scope: Optional[Function]) -> list[tuple
         if call.scope is not scope or call.name not in (f"{var}.append", f"{var}.extend", f"{var}.insert"):
             continue
         for arg in call.node.args:
-            value = string_value(arg.value)
-            if value is not None and value.startswith("-") and len(value) > 1:
-                out.append((value.split("=", 1)[0], arg.value))
+            value = _flag(arg.value)
+            if value is not None:
+                out.append((value, arg.value))
             out.extend(_option_strings(arg.value))
     for statement in index.statements:
         if isinstance(statement, cst.AugAssign) and isinstance(statement.target, cst.Name) \

@@ -50,8 +50,8 @@ def read(path: str) -> list[dict]:
     if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("entries"), list):
         raise BaselineError(f"{path}: not an expreview baseline (version {VERSION}); write one with --write-baseline")
     for entry in data["entries"]:
-        if not isinstance(entry, dict) or not {"code", "path", "line_hash"} <= set(entry):
-            raise BaselineError(f"{path}: an entry lacks code, path or line_hash")
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("code", "path", "line_hash")):
+            raise BaselineError(f"{path}: every entry needs code, path and line_hash as strings")
     return data["entries"]
 
 

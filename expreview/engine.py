@@ -114,11 +114,11 @@ def _review(
     findings: list[Finding] = list(bundle.load_findings)
     for rule in rules:
         findings.extend(run_contained(rule, bundle, _severity(severities, rule.code)))
+    findings = list({(f.code, f.path, f.line, f.column, f.message): f for f in findings}.values())
     findings = suppressions.apply(bundle, findings, {r.code for r in rules})
     if baseline is not None:
         findings = baselines.apply(bundle, findings, baseline, bundle.source)
-    unique = {(f.code, f.path, f.line, f.column, f.message): f for f in findings}
-    ordered = sorted(unique.values(), key=Finding.sort_key)
+    ordered = sorted(findings, key=Finding.sort_key)
     return Report(bundle.stage, ordered, profile.ready_key, profile.issue_key, bundle.source, list(bundle.notes),
                   bundle.root)
 

@@ -1,7 +1,7 @@
 """What a rule reports: one located finding."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 ERROR = "error"
 WARNING = "warning"
@@ -29,8 +29,6 @@ class Finding:
     end_line: int
     end_column: int
     message: str
-    # Short instruction for a code generator; the verdict reporter uses it.
-    fix: str = field(default="", compare=False)
 
     def sort_key(self):
         return (self.path, self.line, self.code, self.column, self.message)

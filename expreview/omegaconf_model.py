@@ -15,7 +15,7 @@ import libcst as cst
 
 from .analysis import agreed_argument
 from .bundle import Bundle
-from .pyindex import Function, dotted_name, iter_subtree, string_value
+from .pyindex import Function, dotted_name, string_value
 from .pysource import PythonSource
 
 CONFIG = "config/config.yaml"
@@ -51,11 +51,11 @@ def config_roots(source: PythonSource, sources: tuple = ()) -> dict[Optional[Fun
     sub-tree's path. The `@hydra.main` parameter is the root; another config-like parameter
     (annotated DictConfig, or named cfg/config) is whatever every caller in the bundle passes it,
     and unknown (left out) when callers disagree or none is found."""
-    cache = getattr(source, "_config_roots", None)
-    if cache is not None:
-        return cache
+    key = ("config_roots", tuple(id(s) for s in sources))
+    if key in source._memo:  # a finished result, or the one being built (which breaks caller cycles)
+        return source._memo[key]
     roots: dict[Optional[Function], dict[str, tuple]] = {}
-    source._config_roots = roots  # type: ignore[attr-defined]  # also breaks caller cycles
+    source._memo[key] = roots
     main = hydra_main(source)
     if main is not None and main[0].params:
         roots[main[0]] = {main[0].params[0]: ()}
@@ -233,18 +233,10 @@ def struct_lifted(source: PythonSource) -> bool:
 def open_dict_statements(source: PythonSource) -> list[tuple[int, int]]:
     """Statement ranges under `with open_dict(cfg):` (or read_write), where struct is lifted."""
     index = source.index
-    ranges = []
-    for ordinal, statement in enumerate(index.statements):
-        if isinstance(statement, cst.With) and any(
+    return [index.statement_range(statement) for statement in index.statements
+            if isinstance(statement, cst.With) and any(
                 dotted_name(item.item.func).endswith(("open_dict", "read_write"))
-                for item in statement.items if isinstance(item.item, cst.Call)):
-            last = ordinal
-            for node in iter_subtree(statement.body):
-                o = index.stmt_of.get(id(node))
-                if o is not None and o > last:
-                    last = o
-            ranges.append((ordinal, last))
-    return ranges
+                for item in statement.items if isinstance(item.item, cst.Call))]
 
 
 def in_ranges(stmt: int, ranges: list[tuple[int, int]]) -> bool:

@@ -219,6 +219,8 @@ class Index:
     statements: list[cst.CSTNode] = field(default_factory=list)
     # id(node) -> statement ordinal, for the nodes recorded above
     stmt_of: dict[int, int] = field(default_factory=dict)
+    # compound statement ordinal -> ordinal of the last statement inside it
+    last_inside: dict[int, int] = field(default_factory=dict)
     toplevel: dict[str, cst.CSTNode] = field(default_factory=dict)  # top-level defs and classes
 
     # -- queries ---------------------------------------------------------
@@ -229,6 +231,11 @@ class Index:
             if imp.scope is None or (scope is not None and _encloses(imp.scope, scope)):
                 table[imp.alias] = imp.qualified
         return table
+
+    def statement_range(self, node: cst.CSTNode) -> tuple[int, int]:
+        """(first, last) statement ordinals of a statement and everything inside it."""
+        first = self.stmt_of.get(id(node), -1)
+        return first, self.last_inside.get(first, first)
 
     def function(self, name: str) -> Optional[Function]:
         for fn in self.functions:
@@ -288,6 +295,10 @@ class _Builder:
         else:
             self.visit_children(node)
 
+    def close(self, ordinal: int) -> None:
+        """Record where the compound statement `ordinal` ends."""
+        self.index.last_inside[ordinal] = len(self.index.statements) - 1
+
     def visit_children(self, node: cst.CSTNode) -> None:
         # The hottest loop of a review: no generator, and nodes without children are not entered.
         handlers = _HANDLERS
@@ -330,6 +341,7 @@ class _Builder:
 
     def compound(self, node: cst.CSTNode) -> None:
         self.enter_statement(node)
+        ordinal = self.stmt
         if isinstance(node, _LOOPS):
             outer = self.loops
             self.loops = outer + (node,)
@@ -337,6 +349,7 @@ class _Builder:
             self.loops = outer
         else:
             self.visit_children(node)
+        self.close(ordinal)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.enter_statement(node)
@@ -357,6 +370,7 @@ class _Builder:
         self.scope, self.class_name, self.loops = fn, None, ()
         self.visit(node.body)
         self.scope, self.class_name, self.loops = outer
+        self.close(fn.stmt)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.enter_statement(node)
@@ -368,16 +382,16 @@ class _Builder:
             self.visit(part)
         outer = self.class_name
         self.class_name = node.name.value
+        ordinal = self.stmt
         self.visit(node.body)
         self.class_name = outer
+        self.close(ordinal)
 
     def visit_Import(self, node: cst.Import) -> None:
         self.enter_statement(node)
         for alias in node.names:
             module = dotted_name(alias.name)
-            bound = alias.asname.name.value if alias.asname else module.split(".")[0]
-            if alias.asname:
-                bound = dotted_name(alias.asname.name)
+            bound = dotted_name(alias.asname.name) if alias.asname else module.split(".")[0]
             self.index.imports.append(Import(module, None, bound, 0, alias, self.stmt, self.scope, self.guarded))
             self.note(alias)
 
@@ -432,6 +446,7 @@ class _Builder:
 
     def visit_For(self, node: cst.For) -> None:
         self.enter_statement(node)
+        ordinal = self.stmt
         self._targets(node.target, None)
         self.visit(node.iter)
         outer = self.loops
@@ -440,14 +455,17 @@ class _Builder:
         self.loops = outer
         if node.orelse is not None:
             self.visit(node.orelse)
+        self.close(ordinal)
 
     def visit_With(self, node: cst.With) -> None:
         self.enter_statement(node)
+        ordinal = self.stmt
         for item in node.items:
             self.visit(item.item)
             if item.asname is not None:
                 self._targets(item.asname.name, item.item)
         self.visit(node.body)
+        self.close(ordinal)
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         self._targets(node.target, node.value)
@@ -514,6 +532,7 @@ class _Builder:
 
     def visit_Try(self, node: cst.CSTNode) -> None:
         self.enter_statement(node)
+        ordinal = self.stmt
         catches = any(_catches_import_error(h) for h in node.handlers)
         outer = self.guarded
         self.guarded = outer or catches
@@ -522,6 +541,7 @@ class _Builder:
         for part in (*node.handlers, node.orelse, node.finalbody):
             if part is not None:
                 self.visit(part)
+        self.close(ordinal)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         for operand in (node.left, *(t.comparator for t in node.comparisons)):

@@ -56,7 +56,8 @@ def main_flags(bundle: Bundle):
                         "p.add_argument('--results-dir', required=True)\nargs = p.parse_args()\n"})],
     valid=[Example(files={
         MAIN: "import subprocess, sys\ncmd = [sys.executable, '-m', 'src.train', '--config', 'c.yaml']\n"
-              "cmd += ['--results-dir', 'out']\nsubprocess.run(cmd)\n",
+              "cmd += ['--results-dir', 'out']\nfor key, value in {'seed': 1}.items():\n"
+              "    cmd.append(f'--{key}')\nsubprocess.run(cmd)\n",
         "src/train.py": "import argparse\np = argparse.ArgumentParser()\np.add_argument('--config', required=True)\n"
                         "p.add_argument('--results-dir', required=True)\nargs = p.parse_args()\n"})],
 )

@@ -174,7 +174,7 @@ def yaml11_number_as_string(bundle: Bundle):
                 continue
             if not _NUMBER_LIKE.fullmatch(node.value) or entry.path[-1] in converted:
                 continue
-            key = entry.path[-1]
+            key = ".".join(str(k) for k in entry.path if isinstance(k, str)) or "the value"
             yield Hit(doc.path, f"`{key}: {node.value}` is read by PyYAML (YAML 1.1) as the string "
                                 f"'{node.value}', not a number; write `{_float_spelling(node.value)}`", node)
 
@@ -227,9 +227,10 @@ def configured_name_not_handled(bundle: Bundle):
                 line = source.span(dispatch.fallback).line
                 handled = ", ".join(dispatch.handled_names)
                 norm = "".join(f".{op}()" for op in dispatch.normalise)
+                after = f"after `{dispatch.var}{norm}` it handles" if norm else "it handles"
                 yield Hit(doc.path, f"`{'.'.join(dispatch.keys)}: {value}` is not handled by "
-                                    f"`{dispatch.function.name}` in {source.path} (after `{dispatch.var}{norm}` it "
-                                    f"handles {handled}); the run reaches `{dispatch.error_name}` at "
+                                    f"`{dispatch.function.name}` in {source.path} ({after} "
+                                    f"{handled}); the run reaches `{dispatch.error_name}` at "
                                     f"{source.path}:{line}. Implement this name there or use a handled one",
                           entry.node)
 
@@ -316,7 +317,10 @@ def _norm(run_id: str) -> str:
               "missing from the full experiment is never run at all.",
     invalid=[Example(run_variations=["baseline", "proposed"], files={
         "config/smoke_test.yaml": "runs:\n  - run_id: smoke_random\n",
-        "config/full_experiment.yaml": "runs:\n  - run_id: baseline\n  - run_id: proposed\n"})],
+        "config/full_experiment.yaml": "runs:\n  - run_id: baseline\n  - run_id: proposed\n"}),
+             Example(run_variations=["proposed", "proposed-no-warmup"], files={
+        "config/smoke_test.yaml": "runs:\n  - run_id: proposed-no-warmup\n",
+        "config/full_experiment.yaml": "runs:\n  - run_id: proposed\n  - run_id: proposed-no-warmup\n"})],
     valid=[Example(run_variations=["baseline", "proposed"], files={
         "config/smoke_test.yaml": "runs:\n  - run_id: baseline\n  - run_id: proposed\n",
         "config/full_experiment.yaml": "runs:\n  - run_id: baseline\n  - run_id: proposed\n"}),
@@ -333,8 +337,18 @@ def run_variation_missing(bundle: Bundle):
         if ids is None:
             continue
         present = [_norm(i) for i, _ in ids]
-        missing = [v for v in bundle.run_variations
-                   if not any(_norm(v) == p or re.search(rf"(^|-){re.escape(_norm(v))}(-|$)", p) for p in present)]
+        wanted = [_norm(v) for v in bundle.run_variations]
+
+        def matches(variation: str, run_id: str) -> bool:
+            # exact, or a prefixed/suffixed id (`smoke_baseline`) that no other variation names better
+            if variation == run_id:
+                return True
+            if not re.search(rf"(^|-){re.escape(variation)}(-|$)", run_id):
+                return False
+            return not any(other != variation and variation in other and re.search(
+                rf"(^|-){re.escape(other)}(-|$)", run_id) for other in wanted)
+
+        missing = [v for v, norm in zip(bundle.run_variations, wanted) if not any(matches(norm, p) for p in present)]
         if missing:
             have = ", ".join(i for i, _ in ids) or "no runs"
             yield Hit(path, f"{path} lacks the run variation{'s' * (len(missing) > 1)} {', '.join(missing)} "

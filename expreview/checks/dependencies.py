@@ -44,11 +44,9 @@ def _declared(bundle: Bundle) -> Optional[list[Declared]]:
     groups = data.get("dependency-groups")
     if isinstance(groups, dict):
         sections += [(f"dependency-groups.{k}", v) for k, v in groups.items()]
-    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
-    uv = tool.get("uv") if isinstance(tool.get("uv"), dict) else {}
-    sections.append(("tool.uv.dev-dependencies", uv.get("dev-dependencies")))
-    poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else {}
-    sections.append(("tool.poetry.dependencies", poetry.get("dependencies")))
+    tool = _table(data, "tool")
+    sections.append(("tool.uv.dev-dependencies", _table(tool, "uv").get("dev-dependencies")))
+    sections.append(("tool.poetry.dependencies", _table(tool, "poetry").get("dependencies")))
     for section, value in sections:
         start = doc.table_line(section) or 1
         if isinstance(value, list):
@@ -64,11 +62,18 @@ def _declared(bundle: Bundle) -> Optional[list[Declared]]:
     return out
 
 
+def _table(data, key: str) -> dict:
+    """`data[key]` when it is a table, else {} (a pyproject may hold anything anywhere)."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
 def _line_of_string(doc: TomlSource, text: str, start: int) -> int:
     return doc.line_of(re.escape(text), start) or doc.line_of(re.escape(text)) or start
 
 
-_VALID = [Example(files={PYPROJECT: _GOOD_TOML})]
+_VALID = [Example(files={PYPROJECT: _GOOD_TOML}),
+          Example(files={PYPROJECT: _GOOD_TOML + '\n[tool]\npoetry = "not a table"\n'})]
 
 
 @rule(
@@ -107,7 +112,8 @@ def invalid_pyproject(bundle: Bundle):
         listed = ", ".join(f'"{_as_pep508(k, v)}"' for k, v in list(deps.items())[:4])
         poetry = [k for k, v in deps.items() if isinstance(v, str) and re.search(r"^\s*[\^~](?!=)", v)]
         shown = ", ".join(poetry[:4]) + (f" and {len(poetry) - 4} more" if len(poetry) > 4 else "")
-        extra = f"; also, {shown} use Poetry `^`/`~` ranges, which PEP 508 does not have" if poetry else ""
+        verb = "uses" if len(poetry) == 1 else "use"
+        extra = f"; also, {shown} {verb} Poetry `^`/`~` ranges, which PEP 508 does not have" if poetry else ""
         yield Hit(PYPROJECT, "[project.dependencies] is written as a table, but PEP 621 requires a list of "
                              "requirement strings and `uv run` rejects this project; write "
                              f"`dependencies = [{listed}{', …' if len(deps) > 4 else ''}]` under [project]{extra}",
@@ -119,8 +125,8 @@ def invalid_pyproject(bundle: Bundle):
             if problem:
                 line = _line_of_string(doc, item, header) if isinstance(item, str) else header
                 yield Hit(PYPROJECT, problem, line)
-    poetry = ((data.get("tool") or {}).get("poetry") or {}).get("dependencies") if isinstance(data.get("tool"), dict) else None
-    if isinstance(poetry, dict) and "dependencies" not in project and len(poetry) > ("python" in poetry):
+    poetry = _table(_table(_table(data, "tool"), "poetry"), "dependencies")
+    if poetry and "dependencies" not in project and len(poetry) > ("python" in poetry):
         yield Hit(PYPROJECT, "the dependencies are declared only under [tool.poetry.dependencies], which uv ignores "
                              "when a [project] table exists, so nothing gets installed; list them in "
                              "`project.dependencies` as PEP 508 strings",
@@ -140,6 +146,11 @@ def _as_pep508(name: str, spec) -> str:
         caret = re.match(r"^\^(\d+)(?:\.(\d+))?", spec)
         if caret:
             return f"{name}>={spec[1:]},<{int(caret.group(1)) + 1}" if caret.group(1) != "0" else f"{name}>={spec[1:]}"
+        tilde = re.match(r"^~(?!=)(\d+)(?:\.(\d+))?", spec)
+        if tilde:  # Poetry ~X.Y: at least X.Y, below X.(Y+1); ~X: below X+1
+            major, minor = int(tilde.group(1)), tilde.group(2)
+            upper = f"{major}.{int(minor) + 1}" if minor is not None else f"{major + 1}"
+            return f"{name}>={spec[1:]},<{upper}"
         return f"{name}{spec}" if spec[0] in "<>=!~" else f"{name}=={spec}"
     return name
 

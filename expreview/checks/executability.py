@@ -61,12 +61,16 @@ def undefined_name(bundle: Bundle):
         "    return load_dataset(cfg['name'])\n")})],
     valid=[Example(files={"src/preprocess.py": (
         "from datasets import load_dataset as hf_load_dataset\n\n\ndef load_dataset(cfg):\n"
-        "    return hf_load_dataset(cfg['name'])\n")})],
+        "    return hf_load_dataset(cfg['name'])\n")}),
+           Example(files={"src/train.py": (  # a fallback for an optional import
+        "try:\n    from tqdm import tqdm\nexcept ImportError:\n    def tqdm(items, **kwargs):\n"
+        "        return items\n\n\nfor _ in tqdm(range(3)):\n    pass\n")})],
 )
 def shadowed_import(bundle: Bundle):
     for source in bundle.python_files():
         index = source.index
-        imported = {imp.alias: imp for imp in index.imports if imp.scope is None and imp.alias != "*"}
+        # an import guarded by `except ImportError: def name(...)` is a fallback, not a shadowing
+        imported = {imp.alias: imp for imp in index.imports if imp.scope is None and imp.alias != "*" and not imp.guarded}
         for name, node in index.toplevel.items():
             imp = imported.get(name)
             if imp is None or index.stmt_of.get(id(node), -1) < imp.stmt:
@@ -112,19 +116,21 @@ def missing_attribute(bundle: Bundle):
                 continue
             yield Hit(source.path, f"`{imp.name}` is not defined in {path}; define it there or import "
                                    f"an existing name ({_some(names)})", imp.node)
-        for imp in index.imports:
-            if imp.name is None and imp.module.startswith("src.") and imp.alias == imp.module:
-                module_aliases[imp.module] = imp.module.replace(".", "/") + ".py"
+        for imp in index.imports:  # `import src.model` binds `src`; the chain is `src.model.X`
+            if imp.name is None and imp.module.startswith("src."):
+                module_aliases[imp.module if imp.alias == "src" else imp.alias] = imp.module.replace(".", "/") + ".py"
         for attr in index.attributes:
-            head, _, rest = attr.name.rpartition(".")
-            path = module_aliases.get(head)
-            if path is None or attr.store:
+            parts = attr.name.split(".")
+            # the longest prefix of the chain that names a project module; the next part is looked up
+            cut = next((i for i in range(len(parts) - 1, 0, -1) if ".".join(parts[:i]) in module_aliases), None)
+            if cut is None or attr.store:
                 continue
+            path, rest = module_aliases[".".join(parts[:cut])], parts[cut]
             names = _defined_names(bundle, path)
             if names is None or rest in names:
                 continue
-            yield Hit(source.path, f"`{attr.name}`: {path} defines no `{rest}`; define it there or use "
-                                   f"an existing name ({_some(names)})", attr.node)
+            yield Hit(source.path, f"`{'.'.join(parts[:cut + 1])}`: {path} defines no `{rest}`; define it there "
+                                   f"or use an existing name ({_some(names)})", attr.node)
 
 
 def _project_module(imp):

@@ -165,7 +165,8 @@ def mode_handling(bundle: Bundle):
             missing.append("epochs = 1")
     if missing:
         when = 'cfg.mode == "trial"' if flag == "mode" else "cfg.trial_mode is true"
-        yield Hit(where[0], f"the trial mode does not set {', '.join(missing)}; set them when {when}", where[1])
+        them = "them" if len(missing) > 1 else "it"
+        yield Hit(where[0], f"the trial mode does not set {', '.join(missing)}; set {them} when {when}", where[1])
     if flag == "mode" and not sets("wandb.mode", "online"):
         yield Hit(where[0], "the full mode does not set wandb.mode = \"online\"; set it when cfg.mode == \"full\"",
                   where[1])
@@ -216,16 +217,24 @@ _SKLEARN_FETCH = "sklearn.datasets.fetch_"
               "into the home directory of whatever machine it lands on.",
     invalid=[Example(files={"src/preprocess.py": "from datasets import load_dataset\n\n\ndef data(cfg):\n"
                                                  "    return load_dataset(cfg.dataset.name)\n"})],
-    valid=[Example(files={"src/preprocess.py": "from datasets import load_dataset\n\n\ndef data(cfg):\n"
-                                               "    return load_dataset(cfg.dataset.name, cache_dir=\".cache/\")\n"})],
+    valid=[Example(files={"src/preprocess.py": "from datasets import load_dataset as hf_load\n\n\ndef load_dataset(cfg):\n"
+                                               "    return hf_load(cfg.dataset.name, cache_dir=\"./.cache/\")\n\n\n"
+                                               "def data(cfg):\n    return load_dataset(cfg)\n"})],
 )
 def cache_dir(bundle: Bundle):
+    from .checkpoints import _local_path
+
+    local = {fn.name for source in bundle.python_files() for fn in source.index.functions}
     for source in bundle.python_files():
         if not source.ok:
             continue
         for call in source.index.calls:
             keyword = None
+            if call.name in local or call.name.split(".")[0] in ("self", "cls"):
+                continue  # the bundle's own wrappers
             if call.name.endswith(_HUB_LOADERS) or call.qualname.endswith(_HUB_LOADERS):
+                if call.name.endswith(".from_pretrained") and _local_path(source, call):
+                    continue  # a saved checkpoint directory, not a hub download
                 keyword = "cache_dir"
             elif call.qualname.startswith(_SKLEARN_FETCH):
                 keyword = "data_home"
@@ -239,8 +248,8 @@ def cache_dir(bundle: Bundle):
             if value is None:
                 yield Hit(source.path, f"`{call.name}(…)` has no {keyword}=; pass {keyword}=\".cache/\"", call.node)
                 continue
-            text = string_value(value)
-            if text is not None and not text.lstrip("./").startswith(".cache") and not text.startswith(".cache"):
+            text = string_value(value) if not isinstance(value, cst.FormattedString) else None
+            if text is not None and not text.removeprefix("./").startswith(".cache"):
                 yield Hit(source.path, f"`{call.name}(…)` caches in {text!r}; use {keyword}=\".cache/\"", call.node)
 
 

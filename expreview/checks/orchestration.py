@@ -8,7 +8,7 @@ import libcst as cst
 from ..analysis import SUBPROCESS_CALLS, Launch, functions_called_in_loops, launches, reachable
 from ..bundle import Bundle
 from ..findings import ERROR
-from ..pyindex import Function, Index, dotted_name, iter_subtree
+from ..pyindex import Function, Index, dotted_name
 from ..pysource import PythonSource
 from ..rule import Example, Hit, rule
 
@@ -75,30 +75,15 @@ def main_reads_configs(bundle: Bundle):
 
 # -- RUN002 ------------------------------------------------------------------
 
-def statement_range(index: Index, node: cst.CSTNode) -> tuple[int, int]:
-    first = index.stmt_of.get(id(node), -1)
-    last = first
-    for child in iter_subtree(node):
-        ordinal = index.stmt_of.get(id(child))
-        if ordinal is not None and ordinal > last:
-            last = ordinal
-    return first, last
-
-
 def _in_loop(index: Index, scope: Optional[Function], stmt: int) -> bool:
-    body = scope.node if scope is not None else None
+    body = index.statement_range(scope.node) if scope is not None else None
     for ordinal, statement in enumerate(index.statements):
         if not isinstance(statement, (cst.For, cst.While)):
             continue
-        first, last = statement_range(index, statement)
-        if first < stmt <= last and (body is None or _inside(index, scope, ordinal)):
+        first, last = index.statement_range(statement)
+        if first < stmt <= last and (body is None or body[0] < ordinal <= body[1]):
             return True
     return False
-
-
-def _inside(index: Index, scope: Function, ordinal: int) -> bool:
-    first, last = statement_range(index, scope.node)
-    return first < ordinal <= last
 
 
 def _per_run(index: Index, launch: Launch) -> bool:
@@ -214,15 +199,25 @@ def _sequential(source: PythonSource):
         if call.scope is None or call.scope.name not in launchers:
             continue
         var = _bound_name(index, call)
-        waited = var is not None and any(
+        waited = var is not None and (any(
             c.name in (f"{var}.wait", f"{var}.communicate", f"{var}.poll") for c in index.calls if c.scope is call.scope
-        )
+        ) or _handed_on(index, call.scope, var))
         if var is not None and (waited or _used_as_context(index, call)):
             continue
         if var is None and _used_as_context(index, call):
             continue
         yield Hit(MAIN, "a run's Popen is never waited for (no wait()/communicate()), so the next run "
                         "starts before it ends; wait for each run before starting the next", call.node)
+
+
+def _handed_on(index: Index, scope, var: str) -> bool:
+    """The process is passed to a helper or returned: whoever receives it may wait for it."""
+    if any(c.scope is scope and any(isinstance(a.value, cst.Name) and a.value.value == var for a in c.node.args)
+           for c in index.calls):
+        return True
+    return any(isinstance(st, cst.Return) and isinstance(st.value, cst.Name) and st.value.value == var
+               and (scope is None or index.statement_range(scope.node)[0] < o <= index.statement_range(scope.node)[1])
+               for o, st in enumerate(index.statements))
 
 
 def _bound_name(index: Index, call) -> Optional[str]:

@@ -42,21 +42,17 @@ def _python_tokens(source: PythonSource) -> Iterator[Token]:
     for s in index.strings:
         if "PLACEHOLDER" not in s.value or id(s.node) in index.compared or is_docstring(index, s.node, s.stmt):
             continue
-        for match in PLACEHOLDER.finditer(s.value):
-            span = source.span(s.node)
-            line = span.line + s.value[: match.start()].count("\n")
+        match = PLACEHOLDER.search(s.value)
+        if match:
+            line = source.span(s.node).line + s.value[: match.start()].count("\n")
             yield Token(source.path, match.group(), line, s.node, s.value)
-            break
-    names = list(index.module_assigns)
-    for fn in index.functions:
-        names.extend(fn.assigns)
-    for name in sorted(set(names)):
-        if PLACEHOLDER.fullmatch(name):
-            for value in index.assigned(name, None) or []:
-                if isinstance(value, cst.CSTNode) and id(value) in index.stmt_of:
-                    line = source.span(value).line
-                    yield Token(source.path, name, line, Span(line, 1, line, 1), name)
-                    break
+    # names such as `LR_PLACEHOLDER = 0.1`, at module level or in a function
+    names = set(index.module_assigns).union(*(fn.assigns for fn in index.functions))
+    for name in sorted(n for n in names if PLACEHOLDER.fullmatch(n)):
+        found = re.search(rf"^[ \t]*{re.escape(name)}\s*(?::[^=\n]*)?=(?!=)", source.text, re.M)
+        if found:
+            line = source.text.count("\n", 0, found.start()) + 1
+            yield Token(source.path, name, line, Span(line, 1, line, 1), name)
 
 
 def _yaml_tokens(doc: YamlSource) -> Iterator[Token]:
@@ -107,7 +103,9 @@ def _in_dataset_or_model_scope(path: tuple) -> bool:
     invalid=[Example(files={"config/smoke_test.yaml": "runs:\n  - run_id: a\n"
                                                       "    seed: SPECIFIC_CONFIG_PLACEHOLDER  # the seed per run\n"}),
              Example(files={"src/train.py": "def step(cfg):\n    # the optimiser, chosen later\n"
-                                            "    return 'OPTIMIZER_PLACEHOLDER'\n"})],
+                                            "    return 'OPTIMIZER_PLACEHOLDER'\n"}),
+             Example(files={"src/train.py": "def step(cfg):\n    # the learning rate, chosen later\n"
+                                            "    LR_PLACEHOLDER = 0.1\n    return LR_PLACEHOLDER\n"})],
     valid=[Example(files={"config/smoke_test.yaml": "runs:\n  - run_id: BASELINE_PLACEHOLDER  # run name set later\n"
                                                     "    dataset:\n      name: DATASET_PLACEHOLDER  # replaced by the real dataset id\n"})],
 )
@@ -281,6 +279,23 @@ def _stub_kind(fn: cst.FunctionDef) -> Optional[str]:
     return None
 
 
+def _overridden_methods(bundle: Bundle) -> set[tuple[str, str]]:
+    """(class, method) pairs that a subclass somewhere in the bundle defines again."""
+    methods: dict[str, set[str]] = {}
+    bases: dict[str, list[str]] = {}
+    for source in bundle.python_files():
+        for fn in source.index.functions:
+            if fn.class_name:
+                methods.setdefault(fn.class_name, set()).add(fn.name)
+        for name, node in source.index.classes.items():
+            bases[name] = [dotted_name(b.value).rsplit(".", 1)[-1] for b in node.bases]
+    out = set()
+    for child, parents in bases.items():
+        for parent in parents:
+            out |= {(parent, m) for m in methods.get(child, set()) & methods.get(parent, set())}
+    return out
+
+
 @rule(
     code="PH004", name="stub-function", stages=("derived", "hydra"), severity=ERROR,
     criterion="No truncated functions or incomplete implementations: no function whose body is only "
@@ -292,7 +307,9 @@ def _stub_kind(fn: cst.FunctionDef) -> Optional[str]:
     valid=[Example(files={"src/model.py": "import abc\nfrom typing import Tuple\n\n\nclass Base(abc.ABC):\n"
                                           "    @abc.abstractmethod\n    def forward(self, x: Tuple[int, ...]):\n        ...\n\n\n"
                                           "def build(name):\n    if name == 'mlp':\n        return Base\n"
-                                          "    raise NotImplementedError(name)\n"})],
+                                          "    raise NotImplementedError(name)\n"}),
+           Example(files={"src/model.py": "class Base:\n    def forward(self, x):\n        raise NotImplementedError\n\n\n"
+                                          "class Net(Base):\n    def forward(self, x):\n        return x\n"})],
 )
 def stub_function(bundle: Bundle):
     for source in bundle.python_files():
@@ -301,13 +318,14 @@ def stub_function(bundle: Bundle):
         index = source.index
         protocols = {name for name, node in index.classes.items()
                      if any(dotted_name(b.value).endswith(("Protocol", "ABC")) for b in node.bases)}
+        overridden = _overridden_methods(bundle)
         for fn in index.functions:
             decorators = [dotted_name(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
                           for d in fn.node.decorators]
             if any(d in _ABSTRACT or d.endswith(".abstractmethod") for d in decorators):
                 continue
-            if fn.class_name in protocols:
-                continue
+            if fn.class_name in protocols or (fn.class_name, fn.name) in overridden:
+                continue  # an interface method that subclasses in the bundle implement
             kind = _stub_kind(fn.node)
             if kind is not None:
                 yield Hit(source.path, f"`{fn.qualname}` is a stub (its body is only `{kind}`); implement it", fn.node)

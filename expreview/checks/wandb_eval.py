@@ -1,6 +1,8 @@
 """WB / EVAL: WandB logging in train, retrieval and outputs in evaluate (hydra stage)."""
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from ..analysis import functions_called_in_loops, reachable
@@ -162,7 +164,9 @@ def _read_keys(source: PythonSource) -> list[tuple[str, cst.CSTNode]]:
     rationale="A key evaluate reads that train never logged is a KeyError, or an empty column and a "
               "blank figure.",
     invalid=[Example(files={TRAIN: _TRAIN, EVALUATE: _EVALUATE.replace("history[\"val_accuracy\"]", "history[\"val_acc\"]")})],
-    valid=[Example(files={TRAIN: _TRAIN, EVALUATE: _EVALUATE})],
+    valid=[Example(files={TRAIN: _TRAIN, EVALUATE: _EVALUATE}),
+           Example(files={TRAIN: _TRAIN.replace('"val_accuracy": acc', 'f"{split}_accuracy": acc'),
+                          EVALUATE: _EVALUATE})],
 )
 def metric_never_logged(bundle: Bundle):
     train, evaluate = bundle.python(TRAIN), bundle.python(EVALUATE)
@@ -172,9 +176,12 @@ def metric_never_logged(bundle: Bundle):
     if logged is None or not logged:
         return
     logged |= {"_step", "_runtime", "_timestamp", "_wandb"}
+    # f-string keys (`f"{split}_acc"`) log a family of names: match them as patterns
+    patterns = [re.compile(".+".join(re.escape(piece) for piece in re.split(r"\{[^}]*\}", k)) + "$")
+                for k in logged if "{" in k]
     seen = set()
     for key, node in _read_keys(evaluate):
-        if key in logged or key in seen:
+        if key in logged or key in seen or any(p.match(key) for p in patterns):
             continue
         seen.add(key)
         yield Hit(EVALUATE, f"reads `{key}` from the WandB run, but src/train.py never logs it (it logs "
