@@ -68,7 +68,9 @@ class PythonSource(SourceFile):
         except cst.ParserSyntaxError as exc:
             # CPython's own message and location are the ones users know; LibCST's otherwise.
             try:
-                ast.parse(self.text)
+                with warnings.catch_warnings():  # CPython's warnings about the text are not findings
+                    warnings.simplefilter("ignore")
+                    ast.parse(self.text)
             except SyntaxError as py_exc:
                 return None, ParseProblem(py_exc.msg or "invalid syntax", py_exc.lineno or 1, py_exc.offset or 1)
             except (RecursionError, MemoryError, ValueError):
