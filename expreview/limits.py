@@ -9,10 +9,14 @@ MAX_FILE_BYTES = 2_000_000
 MAX_FILES = 500
 
 
+def too_large(size: int) -> str:
+    return f"is {size / 1e6:.1f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit for a reviewed file"
+
+
 def unreadable_reason(raw: bytes) -> Optional[str]:
     """Why these bytes cannot be reviewed as text, or None."""
     if len(raw) > MAX_FILE_BYTES:
-        return f"is {len(raw) / 1e6:.1f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit for a reviewed file"
+        return too_large(len(raw))
     if b"\0" in raw:
         line = raw.count(b"\n", 0, raw.index(b"\0")) + 1
         return f"contains a NUL byte (line {line}); it is binary, not source text"

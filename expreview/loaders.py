@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Optional
 
 from .bundle import PIPELINE_KEYS, STAGES, Bundle
-from .limits import MAX_FILE_BYTES, MAX_FILES, text_reason, unreadable_reason
+from .limits import MAX_FILE_BYTES, MAX_FILES, text_reason, too_large, unreadable_reason
 
 
 class LoadError(Exception):
@@ -91,7 +91,12 @@ def load_directory(root: Path) -> Bundle:
             if not full.is_file():
                 continue
             _check_count(len(bundle.files) + 1, str(root))
-            with open(full, "rb") as fh:  # never more than the limit plus one byte
+            size = full.stat().st_size
+            if size > MAX_FILE_BYTES:  # not even read
+                bundle.files[rel] = ""
+                bundle.unreadable[rel] = too_large(size)
+                continue
+            with open(full, "rb") as fh:
                 add_file(bundle, rel, fh.read(MAX_FILE_BYTES + 1))
     return bundle
 
