@@ -286,6 +286,9 @@ class _Builder:
         self.stmt = -1
         self.store = False
         self.guarded = False
+        # import aliases seen so far, kept up to date as imports are met (calls resolve through them)
+        self.module_aliases: dict[str, str] = {}
+        self.scope_aliases: dict[int, dict[str, str]] = {}
 
     # -- generic ---------------------------------------------------------
     def visit(self, node: cst.CSTNode) -> None:
@@ -387,12 +390,34 @@ class _Builder:
         self.class_name = outer
         self.close(ordinal)
 
+    def _add_import(self, imp: Import) -> None:
+        self.index.imports.append(imp)
+        table = self.module_aliases if imp.scope is None else self.scope_aliases.setdefault(id(imp.scope), {})
+        table[imp.alias] = imp.qualified
+
+    def resolve_calls(self) -> None:
+        """Give each call its qualified name (`plt.savefig` → `matplotlib.pyplot.savefig`): names a
+        function calls resolve when it runs, so every import of the file counts, wherever it stands."""
+        for call in self.index.calls:
+            if not call.name:
+                continue
+            head, _, rest = call.name.partition(".")
+            target = None
+            scope = call.scope
+            while scope is not None and target is None:
+                target = self.scope_aliases.get(id(scope), {}).get(head)
+                scope = scope.parent
+            if target is None:
+                target = self.module_aliases.get(head)
+            if target is not None:
+                call.qualname = target + ("." + rest if rest else "")
+
     def visit_Import(self, node: cst.Import) -> None:
         self.enter_statement(node)
         for alias in node.names:
             module = dotted_name(alias.name)
             bound = dotted_name(alias.asname.name) if alias.asname else module.split(".")[0]
-            self.index.imports.append(Import(module, None, bound, 0, alias, self.stmt, self.scope, self.guarded))
+            self._add_import(Import(module, None, bound, 0, alias, self.stmt, self.scope, self.guarded))
             self.note(alias)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
@@ -400,12 +425,12 @@ class _Builder:
         module = dotted_name(node.module) if node.module is not None else ""
         level = len(node.relative)
         if isinstance(node.names, cst.ImportStar):
-            self.index.imports.append(Import(module, "*", "*", level, node, self.stmt, self.scope, self.guarded))
+            self._add_import(Import(module, "*", "*", level, node, self.stmt, self.scope, self.guarded))
             return
         for alias in node.names:
             name = dotted_name(alias.name)
             bound = dotted_name(alias.asname.name) if alias.asname else name
-            self.index.imports.append(Import(module, name, bound, level, alias, self.stmt, self.scope, self.guarded))
+            self._add_import(Import(module, name, bound, level, alias, self.stmt, self.scope, self.guarded))
             self.note(alias)
 
     def _bind(self, name: str, value: cst.CSTNode) -> None:
@@ -474,13 +499,8 @@ class _Builder:
     # -- expressions -----------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
         name = dotted_name(node.func)
-        qual = name
-        if name:
-            head, _, rest = name.partition(".")
-            target = self.index.aliases(self.scope).get(head)
-            if target is not None:
-                qual = target + ("." + rest if rest else "")
-        self.index.calls.append(Call(node, name, qual, self.scope, self.loops, self.stmt))
+        # qualname is resolved after the walk, when every import of the file is known
+        self.index.calls.append(Call(node, name, name, self.scope, self.loops, self.stmt))
         self.note(node)
         outer = self.store
         self.store = False
@@ -615,4 +635,5 @@ for _name in ("TypeAlias",):
 def build_index(module: cst.Module) -> Index:
     builder = _Builder()
     builder.visit_children(module)
+    builder.resolve_calls()
     return builder.index
