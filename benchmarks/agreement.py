@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from expreview.engine import review_bundle
-from expreview.loaders import LoadError, decide_stage, load_path
+from expreview.inputs.loaders import LoadError, decide_stage, load_path
 from expreview.profiles import ProfileError
 
 SEVERITY_ORDER = {"error": 0, "warning": 1}

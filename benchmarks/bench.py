@@ -50,7 +50,7 @@ import yaml  # noqa: E402
 
 from expreview.bundle import Bundle  # noqa: E402
 from expreview.engine import review_bundle  # noqa: E402
-from expreview.loaders import decide_stage, load_path  # noqa: E402
+from expreview.inputs.loaders import decide_stage, load_path  # noqa: E402
 
 try:
     from yaml import CSafeLoader as _CLoader

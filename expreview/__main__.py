@@ -1,3 +1,3 @@
-from .cli import main
+from expreview.cli import main
 
 main()

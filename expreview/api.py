@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Optional, Union
 
-from .bundle import Bundle
-from .engine import Report, review_bundle
-from .loaders import LoadError, add_file, bundle_of, decide_stage, files_from_json, safe_path
+from expreview.bundle import Bundle
+from expreview.engine import Report, review_bundle
+from expreview.inputs.loaders import LoadError, add_file, bundle_of, decide_stage, files_from_json, safe_path
 
 Files = Mapping[str, str]
 

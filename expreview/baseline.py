@@ -10,8 +10,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from .bundle import Bundle
-from .findings import WARNING, Finding
+from expreview.bundle import Bundle
+from expreview.findings import WARNING, Finding
 
 STALE_ENTRY = "BSL001"
 VERSION = 1

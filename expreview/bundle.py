@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .findings import Finding
-from .pysource import PythonSource
-from .tomlsource import TomlSource
-from .yamlsource import YamlSource
+from expreview.findings import Finding
+from expreview.sources.pyfile import PythonSource
+from expreview.sources.tomlfile import TomlSource
+from expreview.sources.yamlfile import YamlSource
 
 STAGES = ("base", "derived", "hydra")
 

@@ -14,15 +14,15 @@ import yaml
 
 from . import __version__
 from . import baseline as baselines
-from .bundle import STAGES
-from .engine import ENGINE_CODES, Report, review_bundle
-from .loaders import LoadError, decide_stage, load_path
-from .plugins import PROBLEMS as PLUGIN_PROBLEMS
-from .plugins import load_plugins
-from .profiles import ProfileError, load_profile
-from .reporters import FORMATS, RENDERERS
-from .rule import REGISTRY
-from .settings import Settings, Setting, SettingsError, check_codes, resolve
+from expreview.bundle import STAGES
+from expreview.engine import ENGINE_CODES, Report, review_bundle
+from expreview.inputs.loaders import LoadError, decide_stage, load_path
+from expreview.plugins import PROBLEMS as PLUGIN_PROBLEMS
+from expreview.plugins import load_plugins
+from expreview.profiles import ProfileError, load_profile
+from expreview.output.formats import FORMATS, RENDERERS
+from expreview.rule import REGISTRY
+from expreview.settings import Settings, Setting, SettingsError, check_codes, resolve
 
 INPUT_ERRORS = (LoadError, ProfileError, SettingsError, baselines.BaselineError)
 
@@ -165,7 +165,7 @@ def check(paths, stage, fmt, base_path, run_variations, option_pairs, select, ig
     if jobs > 1 and len(todo) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
-        from .checks.dependencies import _validator
+        from expreview.checks.dep.rules import _validator
 
         _validator()  # built before the workers fork, so each inherits it instead of rebuilding it
         with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
@@ -186,7 +186,7 @@ def check(paths, stage, fmt, base_path, run_variations, option_pairs, select, ig
     if reports:
         click.echo(RENDERERS[fmt](reports), nl=False)
         if fmt == "github":
-            from .github_format import write_step_summary
+            from expreview.output.github import write_step_summary
             write_step_summary(reports)
     sys.exit(2 if errors else 0 if all(r.ready for r in reports) else 1)
 
@@ -268,7 +268,7 @@ def show_config(paths, config, stage) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
 def docs(output: Optional[str]) -> None:
     """Generate the rule reference (docs/rules.md) from the rules themselves."""
-    from .docs import rules_markdown
+    from expreview.docs import rules_markdown
 
     text = rules_markdown()
     if output:

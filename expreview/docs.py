@@ -1,8 +1,8 @@
 """The rule reference, generated from the rule objects (docs/rules.md)."""
 from __future__ import annotations
 
-from .engine import ENGINE_CODES
-from .rule import REGISTRY, Example
+from expreview.engine import ENGINE_CODES
+from expreview.rule import REGISTRY, Example
 
 FAMILIES = {
     "LAY": "Layout", "PY": "Executability", "DEP": "Dependencies", "PH": "Placeholders and completeness",

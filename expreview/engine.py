@@ -8,11 +8,11 @@ from typing import Iterable, Optional
 from . import baseline as baselines
 from . import checks  # noqa: F401  (registers the built-in rules)
 from . import suppressions
-from .bundle import Bundle
-from .findings import ERROR, WARNING, Finding
-from .plugins import PLUGIN_CODES, load_plugins
-from .profiles import Profile, load_profile
-from .rule import REGISTRY, Rule
+from expreview.bundle import Bundle
+from expreview.findings import ERROR, WARNING, Finding
+from expreview.plugins import PLUGIN_CODES, load_plugins
+from expreview.profiles import Profile, load_profile
+from expreview.rule import REGISTRY, Rule
 
 INTERNAL_ERROR = "INT001"
 # Findings the engine itself reports (they belong to no rule's check).

@@ -17,7 +17,7 @@ def load_plugins() -> None:
     if _loaded:
         return
     _loaded = True
-    from .rule import REGISTRY
+    from expreview.rule import REGISTRY
 
     for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
         before = set(REGISTRY)

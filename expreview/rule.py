@@ -8,8 +8,8 @@ from typing import Any, Callable, Iterable, Optional, Union
 import libcst as cst
 import yaml
 
-from .bundle import Bundle
-from .findings import FILE_SPAN, Finding, Span
+from expreview.bundle import Bundle
+from expreview.findings import FILE_SPAN, Finding, Span
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Example:
     raw: dict[str, bytes] = field(default_factory=dict)  # files as bytes, read as a loader reads them
 
     def bundle(self, default_stage: str) -> Bundle:
-        from .loaders import add_file
+        from expreview.inputs.loaders import add_file
 
         base = Bundle(files=dict(self.base), stage="base") if self.base is not None else None
         made = Bundle(

@@ -31,9 +31,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .bundle import STAGES
-from .findings import SEVERITIES
-from .profiles import available_stages, load_profile
+from expreview.bundle import STAGES
+from expreview.findings import SEVERITIES
+from expreview.profiles import available_stages, load_profile
 
 KEYS = ("stage", "select", "ignore", "severity", "options", "base", "run_variations")
 
@@ -67,8 +67,8 @@ class Settings:
 
 
 def known_codes() -> set[str]:
-    from .engine import ENGINE_CODES
-    from .rule import REGISTRY
+    from expreview.engine import ENGINE_CODES
+    from expreview.rule import REGISTRY
 
     return set(REGISTRY) | set(ENGINE_CODES)
 

@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from .analysis import python_comment
-from .bundle import Bundle
-from .findings import WARNING, Finding
+from expreview.facts.analysis import python_comment
+from expreview.bundle import Bundle
+from expreview.findings import WARNING, Finding
 
 UNUSED_SUPPRESSION = "SUP001"
 _DIRECTIVE = re.compile(r"expreview:\s*ignore(?P<file>-file)?\s*(?:\[(?P<codes>[^\]]*)\])?")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, REPO, run_cli
-from expreview import github_format
+from expreview.output import github as github_format
 from expreview.engine import Report
 from expreview.findings import Finding
 
@@ -154,7 +154,7 @@ def test_write_step_summary_unwritable_warns(tmp_path, capsys):
 
 def test_real_fixture(monkeypatch):
     from expreview.engine import review_bundle
-    from expreview.loaders import decide_stage, load_path
+    from expreview.inputs.loaders import decide_stage, load_path
 
     monkeypatch.chdir(REPO)
     bundle = load_path("fixtures/base/bad-pipe-deadlock")
@@ -165,10 +165,10 @@ def test_real_fixture(monkeypatch):
 
 
 def test_cli_format_github(tmp_path):
-    from expreview.reporters import RENDERERS
+    from expreview.output.formats import RENDERERS
 
     if "github" not in RENDERERS:
-        pytest.skip("--format github is not registered in expreview.reporters yet")
+        pytest.skip("--format github is not registered in expreview.output.formats yet")
     summary = tmp_path / "summary.md"
     env = {**os.environ, "GITHUB_STEP_SUMMARY": str(summary)}
     proc = run_cli("check", "fixtures/base/bad-pipe-deadlock", "--stage", "base", "--format", "github",

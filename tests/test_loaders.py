@@ -7,7 +7,7 @@ import os
 import pytest
 
 from conftest import FIXTURES, seed_file
-from expreview.loaders import LoadError, decide_stage, load_path, load_text, prompt_runs, safe_path
+from expreview.inputs.loaders import LoadError, decide_stage, load_path, load_text, prompt_runs, safe_path
 
 GOOD = FIXTURES / "base" / "good"
 

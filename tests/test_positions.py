@@ -5,7 +5,7 @@ from pathlib import Path
 
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from expreview.pysource import PythonSource, nesting_problem
+from expreview.sources.pyfile import PythonSource, nesting_problem
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = sorted((REPO / "fixtures").rglob("*.py"))[:40] + sorted((REPO / "expreview").rglob("*.py"))

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_cli
-from expreview import __version__, sarif_format
+from expreview import __version__
+from expreview.output import sarif as sarif_format
 from expreview.engine import Report, review_bundle
 from expreview.findings import Finding
-from expreview.loaders import decide_stage, load_path
+from expreview.inputs.loaders import decide_stage, load_path
 from expreview.rule import REGISTRY
 
 SCHEMA = Path(__file__).resolve().parents[2] / "shared/schemas/sarif-schema-2.1.0.json"
@@ -210,10 +211,10 @@ def test_duplicate_messages_get_distinct_fingerprints():
 
 
 def test_cli_format_sarif():
-    from expreview.reporters import RENDERERS
+    from expreview.output.formats import RENDERERS
 
     if "sarif" not in RENDERERS:
-        pytest.skip("--format sarif is not registered in expreview.reporters yet")
+        pytest.skip("--format sarif is not registered in expreview.output.formats yet")
     proc = run_cli("check", "fixtures/base/bad-pipe-deadlock", "--stage", "base", "--format", "sarif", cwd=REPO)
     assert proc.returncode == 1, proc.stderr
     log = json.loads(proc.stdout)

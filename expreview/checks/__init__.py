@@ -1,17 +1,18 @@
-"""The built-in rules, one module per family. Importing this package registers them."""
+"""The built-in rules, one module (or package) per family, named by its code. Importing this package
+registers them."""
 from . import (  # noqa: F401
-    checkpoints,
-    cli_contract,
-    configs,
-    dependencies,
-    derivation,
-    executability,
-    figures,
-    hydra,
-    layout,
-    orchestration,
-    placeholders,
-    specialisation,
-    stdout_contract,
-    wandb_eval,
+    cfg,
+    ckpt,
+    cli,
+    dep,
+    drv,
+    fig,
+    hyd,
+    lay,
+    out,
+    ph,
+    py,
+    run,
+    spec,
+    wb,
 )

@@ -23,11 +23,11 @@ import json
 import re
 from urllib.parse import quote
 
-from . import engine
-from .engine import Report
-from .findings import ERROR, Finding
-from .github_format import is_internal
-from .rule import REGISTRY, Rule
+from expreview import engine
+from expreview.engine import Report
+from expreview.findings import ERROR, Finding
+from expreview.output.github import is_internal
+from expreview.rule import REGISTRY, Rule
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/expreview/"
@@ -124,7 +124,7 @@ def render(reports: list[Report]) -> str:
 
 
 def sarif_log(reports: list[Report]) -> dict:
-    from . import __version__  # here, not at import time: the package imports the reporters
+    from expreview import __version__  # here, not at import time: the package imports the reporters
 
     located = [(r, f) for r in reports for f in r.findings if not is_internal(f)]
     internal = [f for r in reports for f in r.findings if is_internal(f)]

@@ -13,10 +13,10 @@ from typing import Any, Iterable, Optional
 
 import libcst as cst
 
-from .analysis import agreed_argument
-from .bundle import Bundle
-from .pyindex import Function, dotted_name, string_value
-from .pysource import PythonSource
+from expreview.facts.analysis import agreed_argument
+from expreview.bundle import Bundle
+from expreview.sources.index import Function, dotted_name, string_value
+from expreview.sources.pyfile import PythonSource
 
 CONFIG = "config/config.yaml"
 DICTCONFIG_METHODS = {"get", "items", "keys", "values", "pop", "copy", "setdefault", "update", "merge_with",

@@ -5,11 +5,11 @@ import re
 
 import libcst as cst
 
-from ..analysis import resolve
-from ..bundle import Bundle
-from ..findings import ERROR
-from ..pyindex import dotted_name, string_value
-from ..rule import Example, Hit, rule
+from expreview.facts.analysis import resolve
+from expreview.bundle import Bundle
+from expreview.findings import ERROR
+from expreview.sources.index import dotted_name, string_value
+from expreview.rule import Example, Hit, rule
 
 _PATHISH = re.compile(r"(path|dir|ckpt|checkpoint|output|save|local|results?|folder)", re.I)
 

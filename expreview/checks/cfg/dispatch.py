@@ -14,9 +14,9 @@ from typing import Optional
 
 import libcst as cst
 
-from .analysis import agreed_argument, resolve
-from .pyindex import Function, Index, dotted_name, iter_subtree, string_value
-from .pysource import PythonSource
+from expreview.facts.analysis import agreed_argument, resolve
+from expreview.sources.index import Function, Index, dotted_name, iter_subtree, string_value
+from expreview.sources.pyfile import PythonSource
 
 _UNKNOWN = re.compile(r"unknown|not (?:yet )?implemented|not supported|unsupported|not registered|"
                       r"not recogni[sz]ed|invalid|no such|must be provided|not available", re.I)

@@ -9,10 +9,10 @@ from typing import Optional
 
 import libcst as cst
 
-from .source import SourceFile
-from .findings import Span
-from .positions import ast_statements, locate
-from .pyindex import Index, build_index
+from expreview.sources.file import SourceFile
+from expreview.findings import Span
+from expreview.sources.positions import ast_statements, locate
+from expreview.sources.index import Index, build_index
 
 # CPython itself refuses deeper nesting; refusing first keeps both parsers off the stack limit.
 MAX_BRACKET_DEPTH = 200

@@ -9,11 +9,11 @@ from typing import Optional
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from ..bundle import Bundle
-from ..distributions import NOT_IMPORTED_BY_DESIGN, OTHER_FRAMEWORKS, STDLIB, candidates, provides
-from ..findings import ERROR, WARNING
-from ..rule import Example, Hit, rule
-from ..tomlsource import TomlSource
+from expreview.bundle import Bundle
+from expreview.checks.dep.distributions import NOT_IMPORTED_BY_DESIGN, OTHER_FRAMEWORKS, STDLIB, candidates, provides
+from expreview.findings import ERROR, WARNING
+from expreview.rule import Example, Hit, rule
+from expreview.sources.tomlfile import TomlSource
 
 ALL = ("base", "derived", "hydra")
 PYPROJECT = "pyproject.toml"

@@ -16,7 +16,7 @@ from typing import Optional
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
-from .findings import Span
+from expreview.findings import Span
 
 
 class _Found(Exception):

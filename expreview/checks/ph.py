@@ -8,13 +8,13 @@ from typing import Iterator, Optional, Union
 import libcst as cst
 import yaml
 
-from ..analysis import PLACEHOLDER, explains, explains_itself, is_docstring, python_comment
-from ..bundle import Bundle
-from ..findings import ERROR, WARNING, Span
-from ..pyindex import dotted_name
-from ..pysource import PythonSource
-from ..rule import Example, Hit, rule
-from ..yamlsource import YamlSource
+from expreview.facts.analysis import PLACEHOLDER, explains, explains_itself, is_docstring, python_comment
+from expreview.bundle import Bundle
+from expreview.findings import ERROR, WARNING, Span
+from expreview.sources.index import dotted_name
+from expreview.sources.pyfile import PythonSource
+from expreview.rule import Example, Hit, rule
+from expreview.sources.yamlfile import YamlSource
 
 CORE_FILES = ("src/train.py", "src/evaluate.py", "src/main.py")
 RUN_IDENTITY_KEYS = ("run_id", "name", "id", "description")

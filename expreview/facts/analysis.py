@@ -8,8 +8,8 @@ from typing import Iterable, Optional
 
 import libcst as cst
 
-from .pyindex import Call, Function, Index, dotted_name, iter_subtree, string_value
-from .pysource import PythonSource
+from expreview.sources.index import Call, Function, Index, dotted_name, iter_subtree, string_value
+from expreview.sources.pyfile import PythonSource
 
 PLACEHOLDER = re.compile(r"\b\w*PLACEHOLDER\w*\b")
 SUBPROCESS_CALLS = {

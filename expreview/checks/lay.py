@@ -4,9 +4,9 @@ from __future__ import annotations
 import fnmatch
 import re
 
-from ..bundle import Bundle
-from ..findings import ERROR
-from ..rule import Example, Hit, rule
+from expreview.bundle import Bundle
+from expreview.findings import ERROR
+from expreview.rule import Example, Hit, rule
 
 ALL = ("base", "derived", "hydra")
 _BASE_FILES = {
@@ -111,7 +111,7 @@ _SIBLINGS = ("train", "evaluate", "preprocess", "model", "main")
                           "src/model.py": "class Net:\n    pass\n"})],
 )
 def unresolvable_import(bundle: Bundle):
-    from .dependencies import declared
+    from expreview.checks.dep.rules import declared
 
     # `import evaluate` is Hugging Face's library when the project declares it.
     distributions = {d.name.lower() for d in declared(bundle) or []}

@@ -8,7 +8,7 @@ from typing import Any, Iterator, Optional, Union
 
 import yaml
 
-from .source import SourceFile
+from expreview.sources.file import SourceFile
 
 try:  # libyaml is ~8x faster; the pure-Python loader gives the same nodes and values
     from yaml import CSafeLoader as _Loader

@@ -4,12 +4,12 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from ..analysis import Part, literal, path_parts, render
-from ..bundle import Bundle
-from ..findings import ERROR, WARNING
-from ..pyindex import Call, Function, Index
-from ..pysource import PythonSource
-from ..rule import Example, Hit, rule
+from expreview.facts.analysis import Part, literal, path_parts, render
+from expreview.bundle import Bundle
+from expreview.findings import ERROR, WARNING
+from expreview.sources.index import Call, Function, Index
+from expreview.sources.pyfile import PythonSource
+from expreview.rule import Example, Hit, rule
 
 EVALUATE = "src/evaluate.py"
 _PLOTTING = ("plot", "bar", "barh", "scatter", "hist", "imshow", "heatmap", "lineplot", "barplot",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from .engine import Report
+from expreview.engine import Report
 
 FORMATS = ("text", "json", "verdict", "github", "sarif")
 
@@ -35,12 +35,12 @@ def verdict(reports: list[Report]) -> str:
 
 
 def github(reports: list[Report]) -> str:
-    from .github_format import render
+    from expreview.output.github import render
     return render(reports)
 
 
 def sarif(reports: list[Report]) -> str:
-    from .sarif_format import render
+    from expreview.output.sarif import render
     return render(reports)
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import re
 
-from ..analysis import PLACEHOLDER
-from ..bundle import Bundle
-from ..findings import ERROR, WARNING
-from ..rule import Example, Hit, rule
+from expreview.facts.analysis import PLACEHOLDER
+from expreview.bundle import Bundle
+from expreview.findings import ERROR, WARNING
+from expreview.rule import Example, Hit, rule
 
 _BASE_TRAIN = (
     "import torch\n\n\ndef set_seed(seed):\n    torch.manual_seed(seed)\n\n\n"

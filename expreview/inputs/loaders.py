@@ -7,8 +7,8 @@ import re
 from pathlib import Path, PurePosixPath
 from typing import Any, Optional
 
-from .bundle import PIPELINE_KEYS, STAGES, Bundle
-from .limits import MAX_FILE_BYTES, MAX_FILES, text_reason, too_large, unreadable_reason
+from expreview.bundle import PIPELINE_KEYS, STAGES, Bundle
+from expreview.inputs.limits import MAX_FILE_BYTES, MAX_FILES, text_reason, too_large, unreadable_reason
 
 
 class LoadError(Exception):

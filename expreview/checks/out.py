@@ -5,12 +5,12 @@ from typing import Optional
 
 import libcst as cst
 
-from ..analysis import resolve
-from ..bundle import Bundle
-from ..findings import ERROR
-from ..pyindex import Call, Index, string_value
-from ..pysource import PythonSource
-from ..rule import Example, Hit, rule
+from expreview.facts.analysis import resolve
+from expreview.bundle import Bundle
+from expreview.findings import ERROR
+from expreview.sources.index import Call, Index, string_value
+from expreview.sources.pyfile import PythonSource
+from expreview.rule import Example, Hit, rule
 
 TRAIN, EVALUATE = "src/train.py", "src/evaluate.py"
 # Printing JSON some other way does not give the pipeline one raw JSON line.

@@ -1,11 +1,11 @@
 """CLI: main's command line, and the flags it passes to the scripts it launches."""
 from __future__ import annotations
 
-from ..analysis import launches, parser_spec
-from ..pyindex import string_value
-from ..bundle import Bundle
-from ..findings import ERROR
-from ..rule import Example, Hit, rule
+from expreview.facts.analysis import launches, parser_spec
+from expreview.sources.index import string_value
+from expreview.bundle import Bundle
+from expreview.findings import ERROR
+from expreview.rule import Example, Hit, rule
 
 MAIN = "src/main.py"
 _MAIN_OK = (
@@ -87,7 +87,7 @@ def subprocess_contract(bundle: Bundle):
 
 def _parses_key_values(source) -> bool:
     """Hydra, or its own `key=value` parsing of sys.argv."""
-    from ..omegaconf_model import hydra_main
+    from expreview.facts.hydra_config import hydra_main
 
     if hydra_main(source) is not None:
         return True

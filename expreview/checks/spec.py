@@ -5,11 +5,11 @@ import re
 
 import libcst as cst
 
-from ..analysis import resolve
-from ..bundle import Bundle
-from ..findings import ERROR, WARNING
-from ..pyindex import string_value
-from ..rule import Example, Hit, rule
+from expreview.facts.analysis import resolve
+from expreview.bundle import Bundle
+from expreview.findings import ERROR, WARNING
+from expreview.sources.index import string_value
+from expreview.rule import Example, Hit, rule
 
 _REAL_DATA = ("datasets.load_dataset", "datasets.load_from_disk", "tensorflow_datasets.load",
               "huggingface_hub.snapshot_download", "huggingface_hub.hf_hub_download")

@@ -5,12 +5,12 @@ from typing import Optional
 
 import libcst as cst
 
-from ..analysis import SUBPROCESS_CALLS, Launch, functions_called_in_loops, launches, reachable
-from ..bundle import Bundle
-from ..findings import ERROR
-from ..pyindex import Function, Index, dotted_name
-from ..pysource import PythonSource
-from ..rule import Example, Hit, rule
+from expreview.facts.analysis import SUBPROCESS_CALLS, Launch, functions_called_in_loops, launches, reachable
+from expreview.bundle import Bundle
+from expreview.findings import ERROR
+from expreview.sources.index import Function, Index, dotted_name
+from expreview.sources.pyfile import PythonSource
+from expreview.rule import Example, Hit, rule
 
 MAIN = "src/main.py"
 _POOLS = ("ThreadPoolExecutor", "ProcessPoolExecutor", "Pool", "ThreadPool")
@@ -417,7 +417,7 @@ def main_calls_evaluate(bundle: Bundle):
         "                   cwd=get_original_cwd())\n")})],
 )
 def hydra_cwd_subprocess(bundle: Bundle):
-    from ..omegaconf_model import decorator_keyword, hydra_main
+    from expreview.facts.hydra_config import decorator_keyword, hydra_main
 
     source = _main(bundle)
     if source is None:
@@ -433,7 +433,7 @@ def hydra_cwd_subprocess(bundle: Bundle):
         command = call.positional(0) or call.keyword("args")
         if command is None:
             continue
-        from ..analysis import resolve
+        from expreview.facts.analysis import resolve
         value = resolve(index, command, call.scope)
         if id(value) in child_modules or any(l.scope is call.scope for l in launches(source)):
             line = source.span(call.node).line

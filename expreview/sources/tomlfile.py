@@ -11,7 +11,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .source import SourceFile
+from expreview.sources.file import SourceFile
 
 _AT = re.compile(r"\(at line (\d+), column (\d+)\)")
 

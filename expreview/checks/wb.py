@@ -5,12 +5,12 @@ import re
 
 import libcst as cst
 
-from ..analysis import functions_called_in_loops, reachable
-from ..bundle import Bundle
-from ..findings import ERROR, WARNING
-from ..pyindex import Call, Index, dotted_name, iter_subtree, string_value
-from ..pysource import PythonSource
-from ..rule import Example, Hit, rule
+from expreview.facts.analysis import functions_called_in_loops, reachable
+from expreview.bundle import Bundle
+from expreview.findings import ERROR, WARNING
+from expreview.sources.index import Call, Index, dotted_name, iter_subtree, string_value
+from expreview.sources.pyfile import PythonSource
+from expreview.rule import Example, Hit, rule
 
 TRAIN, EVALUATE = "src/train.py", "src/evaluate.py"
 _TRAIN = (

@@ -5,10 +5,10 @@ import libcst as cst
 from pyflakes import checker as flakes
 from pyflakes import messages as flake_messages
 
-from ..analysis import is_docstring
-from ..bundle import Bundle
-from ..findings import ERROR, WARNING, Span
-from ..rule import Example, Hit, rule
+from expreview.facts.analysis import is_docstring
+from expreview.bundle import Bundle
+from expreview.findings import ERROR, WARNING, Span
+from expreview.rule import Example, Hit, rule
 
 ALL = ("base", "derived", "hydra")
 

@@ -6,12 +6,12 @@ import re
 
 import libcst as cst
 
-from ..analysis import literal
-from ..bundle import Bundle
-from ..findings import ERROR
-from ..omegaconf_model import CONFIG, base_config, decorator_keyword, hydra_main, run_configs
-from ..pyindex import dotted_name, string_value
-from ..rule import Example, Hit, rule
+from expreview.facts.analysis import literal
+from expreview.bundle import Bundle
+from expreview.findings import ERROR
+from expreview.facts.hydra_config import CONFIG, base_config, decorator_keyword, hydra_main, run_configs
+from expreview.sources.index import dotted_name, string_value
+from expreview.rule import Example, Hit, rule
 
 MAIN = "src/main.py"
 _CONFIG = "defaults:\n  - _self_\nrun: null\nmode: full\nresults_dir: outputs\nwandb:\n  entity: me\n  project: exp\n  mode: online\n"
@@ -222,7 +222,7 @@ _SKLEARN_FETCH = "sklearn.datasets.fetch_"
                                                "def data(cfg):\n    return load_dataset(cfg)\n"})],
 )
 def cache_dir(bundle: Bundle):
-    from .checkpoints import _local_path
+    from expreview.checks.ckpt import _local_path
 
     local = {fn.name for source in bundle.python_files() for fn in source.index.functions}
     for source in bundle.python_files():

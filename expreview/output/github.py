@@ -16,8 +16,8 @@ import re
 import sys
 from typing import Mapping, Optional
 
-from .engine import Report
-from .findings import ERROR, Finding
+from expreview.engine import Report
+from expreview.findings import ERROR, Finding
 
 # The pseudo path of findings that are about expreview itself, not a file in the bundle.
 INTERNAL_PATH = "(expreview)"

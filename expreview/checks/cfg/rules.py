@@ -7,11 +7,11 @@ from typing import Optional
 import libcst as cst
 import yaml
 
-from ..analysis import literal
-from ..bundle import Bundle
-from ..findings import ERROR, WARNING
-from ..pyindex import dotted_name, iter_subtree, string_value
-from ..rule import Example, Hit, rule
+from expreview.facts.analysis import literal
+from expreview.bundle import Bundle
+from expreview.findings import ERROR, WARNING
+from expreview.sources.index import dotted_name, iter_subtree, string_value
+from expreview.rule import Example, Hit, rule
 
 ALL = ("base", "derived", "hydra")
 RUN_CONFIGS = ("config/smoke_test.yaml", "config/full_experiment.yaml")
@@ -213,7 +213,7 @@ def _yaml_values_at(bundle: Bundle, keys: tuple):
         "config/full_experiment.yaml": "runs:\n  - run_id: a\n    dataset:\n      name: wikitext\n"})],
 )
 def configured_name_not_handled(bundle: Bundle):
-    from ..dispatch import dispatches
+    from expreview.checks.cfg.dispatch import dispatches
 
     reported = set()
     sources = tuple(s for s in bundle.python_files() if s.ok)
@@ -393,7 +393,7 @@ def _first_missing(trees, path) -> int:
 
 
 def _exists(tree, path) -> bool:
-    from ..omegaconf_model import exists
+    from expreview.facts.hydra_config import exists
     return exists(tree, path)
 
 
@@ -408,7 +408,7 @@ def _exists(tree, path) -> bool:
     valid=[Example(files={"config/config.yaml": _HYDRA_CONFIG, "config/runs/r1.yaml": _RUN, "src/train.py": _HYDRA_TRAIN})],
 )
 def config_path_missing(bundle: Bundle):
-    from ..omegaconf_model import base_config, config_uses, merged_configs
+    from expreview.facts.hydra_config import base_config, config_uses, merged_configs
 
     if base_config(bundle) is None:
         return
@@ -449,7 +449,7 @@ def config_path_missing(bundle: Bundle):
     valid=[Example(files={"config/config.yaml": _HYDRA_CONFIG, "config/runs/r1.yaml": _RUN, "src/train.py": _HYDRA_TRAIN})],
 )
 def struct_merge_new_key(bundle: Bundle):
-    from ..omegaconf_model import (base_config, config_roots, config_uses, in_ranges, merged_configs,
+    from expreview.facts.hydra_config import (base_config, config_roots, config_uses, in_ranges, merged_configs,
                                    open_dict_statements, run_configs, struct_lifted, _root_path)
 
     base = base_config(bundle)
@@ -509,7 +509,7 @@ def struct_merge_new_key(bundle: Bundle):
 
 
 def _merged_keys(source, expr, scope, run_keys: list) -> list[str]:
-    from ..analysis import resolve
+    from expreview.facts.analysis import resolve
 
     value = resolve(source.index, expr, scope)
     if isinstance(value, cst.Dict):

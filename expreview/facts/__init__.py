@@ -1,0 +1,1 @@
+"""Questions about the bundle that several rule families ask, one module per question."""

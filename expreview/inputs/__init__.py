@@ -1,0 +1,1 @@
+"""Reading a review input: a directory, a JSON bundle, a logged prompt."""

@@ -1,0 +1,1 @@
+"""The output formats: text, json, verdict, github and sarif."""

@@ -1,0 +1,1 @@
+"""Parsed files and the shared index of each Python file."""
