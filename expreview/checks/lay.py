@@ -27,8 +27,8 @@ def required_files(bundle: Bundle) -> list[str]:
 
 def _allowed_extra(bundle: Bundle, path: str) -> bool:
     patterns = list(bundle.option("extra_files_allowed", []) or [])
-    if bundle.stage == "hydra":  # one run config per run, under the profile's runs_dir
-        runs_dir = bundle.option("runs_dir", "config/runs")
+    runs_dir = bundle.option("runs_dir")  # one run config per run, where the stage keeps them
+    if runs_dir:
         patterns += [f"{runs_dir}/*.yaml", f"{runs_dir}/*.yml"]
     for pattern in patterns:
         if fnmatch.fnmatch(path, pattern):

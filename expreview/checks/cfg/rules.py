@@ -164,7 +164,7 @@ def read_with_pyyaml(bundle: Bundle) -> bool:
                           "config/smoke_test.yaml": "runs:\n  - run_id: a\n    learning_rate: 1.0e-3\n"})],
 )
 def yaml11_number_as_string(bundle: Bundle):
-    if bundle.stage == "hydra" or not read_with_pyyaml(bundle):
+    if bundle.option("config_loader") == "omegaconf" or not read_with_pyyaml(bundle):
         return  # OmegaConf reads 1e-3 as a float
     converted = _converted_keys(bundle)
     for doc in bundle.yaml_files():
