@@ -13,7 +13,7 @@ It measures (no assertions; it is a report):
   4. throughput     many bundles in one `expreview check` call, --jobs 1 and 2: bundles/s and peak RSS
 
 Inputs: the five logged prompts in ../shared/seeds (relative to the repository); when absent, the
-repository's fixtures (base/good, hydra/good, derived/good with derived/base).
+repository's fixtures (base/good, hydra/good, derived/good with base/good as its base).
 Timings alternate between the two sides of each ratio and report medians, because the machines are
 shared and noisy. A measurement that fails prints why and the run continues.
 """
@@ -90,11 +90,11 @@ def load_cases(which: str = "auto") -> tuple[str, list[Case]]:
     decide_stage(b, "auto")
     cases.append(Case("hydra/good", b, [str(fx / "hydra" / "good")]))
     b = load_path(str(fx / "derived" / "good"))
-    b.base = load_path(str(fx / "derived" / "base"))
+    b.base = load_path(str(fx / "base" / "good"))
     b.base.stage = "base"
     b.run_variations = ["baseline", "proposed", "proposed-no-warmup"]
     decide_stage(b, "auto")
-    cases.append(Case("derived/good", b, [str(fx / "derived" / "good"), "--base", str(fx / "derived" / "base"),
+    cases.append(Case("derived/good", b, [str(fx / "derived" / "good"), "--base", str(fx / "base" / "good"),
                                           "--run-variations", ",".join(b.run_variations)]))
     return f"fixtures ({fx}; " + ("chosen with --inputs)" if which == "fixtures" else "../shared/seeds not found)"), cases
 

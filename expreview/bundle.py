@@ -5,11 +5,14 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from expreview.findings import Finding
+from expreview.profiles import stages
 from expreview.sources.pyfile import PythonSource
 from expreview.sources.tomlfile import TomlSource
 from expreview.sources.yamlfile import YamlSource
 
-STAGES = ("base", "derived", "hydra")
+# One stage per rules/<stage>.yaml, read at import (the CLI's --stage choices); code that runs
+# later asks expreview.profiles.stages(), which follows EXPREVIEW_RULES_DIR.
+STAGES = stages()
 
 # Pipeline keys of a JSON bundle and the paths they stand for.
 PIPELINE_KEYS = {
@@ -28,7 +31,7 @@ PIPELINE_KEYS = {
 @dataclass
 class Bundle:
     files: dict[str, str]
-    stage: Optional[str] = None  # base | derived | hydra; None until decided
+    stage: Optional[str] = None  # one of STAGES; None until decided
     options: dict[str, Any] = field(default_factory=dict)
     run_variations: Optional[list[str]] = None
     base: Optional["Bundle"] = None
@@ -42,13 +45,8 @@ class Bundle:
     # They stay in `files` (as "") for the layout rules; no parser ever sees them.
     unreadable: dict[str, str] = field(default_factory=dict)
     _docs: dict[str, object] = field(default_factory=dict, repr=False)
-    _memo: dict = field(default_factory=dict, repr=False)
-
-    def memo(self, key, compute):
-        """A fact about the whole bundle that several rules ask for, computed once."""
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
+    # fact function -> its value for this bundle; filled by expreview.facts.cache.bundle_fact
+    facts: dict[object, object] = field(default_factory=dict, repr=False)
 
     def option(self, name: str, default: Any = None) -> Any:
         return self.options.get(name, default)

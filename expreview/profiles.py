@@ -1,12 +1,21 @@
-"""Stage profiles: which rules a stage runs and with which options (rules/*.yaml)."""
+"""Stage profiles (rules/*.yaml): everything that defines a stage. Its verdict keys, the prompt
+sections that identify it, the signals that detect it in a bundle, its options (default, allowed
+values, how a prompt sets them) and the rules it runs.
+
+The profiles are read from `EXPREVIEW_RULES_DIR` when it is set (a directory of `<stage>.yaml`
+files, e.g. to try a new stage), else from the installed package (or rules/ in a checkout)."""
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import yaml
+
+RULES_DIR_ENV = "EXPREVIEW_RULES_DIR"
 
 
 class ProfileError(Exception):
@@ -14,15 +23,83 @@ class ProfileError(Exception):
 
 
 @dataclass(frozen=True)
+class PromptCase:
+    """One way a prompt's instructions set an option: the first case that holds gives the value.
+    A case holds when the instructions contain any of `contains`, or match `matches` (a regex);
+    a case with neither always holds (the fallback)."""
+    value: Any
+    contains: tuple[str, ...] = ()
+    matches: Optional[str] = None
+
+    def holds(self, instructions: str) -> bool:
+        if self.matches is not None:
+            return re.search(self.matches, instructions) is not None
+        if self.contains:
+            return any(text in instructions for text in self.contains)
+        return True
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    name: str
+    default: Any
+    allowed: Optional[tuple[Any, ...]]  # None: any value
+    from_prompt: tuple[PromptCase, ...]
+
+    def prompt_value(self, instructions: str) -> tuple[bool, Any]:
+        """(whether the prompt sets this option, the value it sets)."""
+        for case in self.from_prompt:
+            if case.holds(instructions):
+                return True, case.value
+        return False, None
+
+
+@dataclass(frozen=True)
+class BaseSection:
+    """A prompt section holding the base bundle a derived bundle was made from."""
+    header: str
+    stage: str  # the stage the base bundle is reviewed as
+
+
+@dataclass(frozen=True)
+class RunsSection:
+    """A prompt section listing run configs; each is stored under the `directory_option` folder."""
+    section: str
+    until: str
+    directory_option: str
+
+
+@dataclass(frozen=True)
+class PromptSpec:
+    header: str  # the section whose JSON is the bundle under review
+    base: Optional[BaseSection] = None
+    run_variations: Optional[str] = None  # the line prefix that lists the run variations
+    runs: Optional[RunsSection] = None
+
+
+@dataclass(frozen=True)
+class Detect:
+    """What tells this stage in a bundle that names no stage: a file it holds, or a base bundle."""
+    file: Optional[str] = None
+    base: bool = False
+
+
+@dataclass(frozen=True)
 class Profile:
     stage: str
     ready_key: str
     issue_key: str
-    options: dict[str, Any]
+    options: dict[str, Any]  # option -> default; what rules read
     rules: tuple[str, ...]
+    option_specs: tuple[OptionSpec, ...] = ()
+    prompt: Optional[PromptSpec] = None
+    detect: Detect = Detect()
 
 
-def _profile_dir() -> Path:
+def profile_dir() -> Path:
+    chosen = os.environ.get(RULES_DIR_ENV)
+    if chosen:
+        return Path(chosen)
     # A wheel installs the top-level rules/ directory as expreview/profiles; a source
     # checkout (or an editable install) reads rules/ in place.
     installed = Path(__file__).resolve().parent / "profiles"
@@ -31,21 +108,79 @@ def _profile_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "rules"
 
 
+@lru_cache(maxsize=None)
+def _stages_in(directory: Path) -> tuple[str, ...]:
+    if not directory.is_dir():  # then no stage exists; load_profile says so when one is asked for
+        return ()
+    return tuple(sorted(p.name[:-5] for p in directory.iterdir() if p.name.endswith(".yaml")))
+
+
+def stages() -> tuple[str, ...]:
+    """Every stage, in name order: one per rules/<stage>.yaml."""
+    return _stages_in(profile_dir())
+
+
 def available_stages() -> list[str]:
-    return sorted(p.name[:-5] for p in _profile_dir().iterdir() if p.name.endswith(".yaml"))
+    return list(stages())
+
+
+def load_profile(stage: str) -> Profile:
+    return _load(profile_dir(), stage)
+
+
+def profiles() -> list[Profile]:
+    return [load_profile(stage) for stage in stages()]
+
+
+def stages_listing(code: str) -> tuple[str, ...]:
+    """The stages whose profile runs rule `code`."""
+    return _listing(profile_dir()).get(code, ())
 
 
 @lru_cache(maxsize=None)
-def load_profile(stage: str) -> Profile:
-    path = _profile_dir().joinpath(f"{stage}.yaml")
+def _listing(directory: Path) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for stage in _stages_in(directory):
+        for code in _load(directory, stage).rules:
+            out.setdefault(code, []).append(stage)
+    return {code: tuple(found) for code, found in out.items()}
+
+
+@lru_cache(maxsize=None)
+def _load(directory: Path, stage: str) -> Profile:
+    path = directory.joinpath(f"{stage}.yaml")
     if not path.is_file():
         raise ProfileError(f"no profile for stage {stage!r} (have: {', '.join(available_stages())})")
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     verdict = data.get("verdict", {})
+    specs = tuple(_option(path, name, spec) for name, spec in (data.get("options") or {}).items())
     return Profile(
         stage=data["stage"],
         ready_key=verdict["ready_key"],
         issue_key=verdict["issue_key"],
-        options=dict(data.get("options") or {}),
+        options={spec.name: spec.default for spec in specs},
         rules=tuple(data.get("rules") or ()),
+        option_specs=specs,
+        prompt=_prompt(path, data.get("prompt")),
+        detect=Detect(**(data.get("detect") or {})),
     )
+
+
+def _option(path: Path, name: str, spec: Any) -> OptionSpec:
+    if not isinstance(spec, dict) or "default" not in spec:
+        raise ProfileError(f"{path}: option {name!r} must be a mapping with a `default`")
+    allowed = spec.get("allowed")
+    cases = tuple(PromptCase(value=case["value"], contains=tuple(case.get("contains") or ()),
+                             matches=case.get("matches"))
+                  for case in spec.get("from_prompt") or ())
+    return OptionSpec(name, spec["default"], tuple(allowed) if allowed is not None else None, cases)
+
+
+def _prompt(path: Path, data: Any) -> Optional[PromptSpec]:
+    if data is None:
+        return None
+    if not isinstance(data, dict) or "header" not in data:
+        raise ProfileError(f"{path}: `prompt` must be a mapping with a `header`")
+    base = BaseSection(**data["base"]) if data.get("base") else None
+    runs = RunsSection(**data["runs"]) if data.get("runs") else None
+    return PromptSpec(header=data["header"], base=base, run_variations=data.get("run_variations"), runs=runs)

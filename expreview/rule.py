@@ -1,5 +1,5 @@
-"""Rules: a code, a name, its stages, a severity, the reviewer criterion it enforces,
-a check, and its own failing and passing examples."""
+"""Rules: a code, a name, its stages (those whose rules/<stage>.yaml lists it), a severity, the
+reviewer criterion it enforces, a check, and its own failing and passing examples."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,7 +9,9 @@ import libcst as cst
 import yaml
 
 from expreview.bundle import Bundle
+from expreview import profiles
 from expreview.findings import FILE_SPAN, Finding, Span
+from expreview.inputs.files import add_file
 
 
 @dataclass(frozen=True)
@@ -23,8 +25,6 @@ class Example:
     raw: dict[str, bytes] = field(default_factory=dict)  # files as bytes, read as a loader reads them
 
     def bundle(self, default_stage: str) -> Bundle:
-        from expreview.inputs.loaders import add_file
-
         base = Bundle(files=dict(self.base), stage="base") if self.base is not None else None
         made = Bundle(
             files=dict(self.files), stage=self.stage or default_stage, options=dict(self.options),
@@ -52,13 +52,24 @@ class Hit:
 class Rule:
     code: str
     name: str
-    stages: tuple[str, ...]
+    # Stages the rule names itself (a plugin's); the profiles that list it add theirs.
+    declared_stages: tuple[str, ...]
     severity: str
     criterion: str
     rationale: str
     check: Callable[[Bundle], Iterable[Hit]]
     invalid: tuple[Example, ...]
     valid: tuple[Example, ...]
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """The stages that run this rule: those whose profile lists it, then any it declares."""
+        listed = profiles.stages_listing(self.code)
+        extra = tuple(s for s in self.declared_stages if s not in listed)
+        if not extra:
+            return listed
+        order = {stage: n for n, stage in enumerate(profiles.stages())}
+        return tuple(sorted(set(listed) | set(extra), key=lambda s: (order.get(s, len(order)), s)))
 
     @property
     def family(self) -> str:
@@ -105,14 +116,17 @@ REGISTRY: dict[str, Rule] = {}
 def rule(
     code: str,
     name: str,
-    stages: Iterable[str],
     severity: str,
     criterion: str,
     rationale: str,
     invalid: Iterable[Example],
     valid: Iterable[Example],
+    stages: Iterable[str] = (),
 ) -> Callable[[Callable[[Bundle], Iterable[Hit]]], Rule]:
-    """Register `check` as a rule. Used as a decorator in the family modules."""
+    """Register `check` as a rule. Used as a decorator in the family modules.
+
+    A built-in rule runs in the stages whose rules/<stage>.yaml lists it; `stages` is for rules no
+    profile lists (plugins)."""
 
     def register(check: Callable[[Bundle], Iterable[Hit]]) -> Rule:
         if code in REGISTRY:

@@ -31,9 +31,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from expreview.bundle import STAGES
 from expreview.findings import SEVERITIES
-from expreview.profiles import available_stages, load_profile
+from expreview.profiles import load_profile, stages
 
 KEYS = ("stage", "select", "ignore", "severity", "options", "base", "run_variations")
 
@@ -75,7 +74,7 @@ def known_codes() -> set[str]:
 
 def known_options() -> set[str]:
     names: set[str] = set()
-    for stage in available_stages():
+    for stage in stages():
         names |= set(load_profile(stage).options)
     return names
 
@@ -129,8 +128,8 @@ def apply_config(settings: Settings, table: dict, origin: str, directory: Path =
         if key not in KEYS:
             raise SettingsError(f"{origin}: unknown key {key!r} (known: {', '.join(KEYS)})")
     if "stage" in table:
-        if table["stage"] not in ("auto",) + STAGES:
-            raise SettingsError(f"{origin}: stage {table['stage']!r} is not one of auto, {', '.join(STAGES)}")
+        if table["stage"] not in ("auto",) + stages():
+            raise SettingsError(f"{origin}: stage {table['stage']!r} is not one of auto, {', '.join(stages())}")
         settings.stage = Setting(table["stage"], origin)
     for key in ("select", "ignore"):
         if key in table:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from expreview.facts.analysis import python_comment
+from expreview.facts.comments import python_comment
 from expreview.bundle import Bundle
 from expreview.findings import WARNING, Finding
 

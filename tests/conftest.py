@@ -25,6 +25,25 @@ def run_cli(*args: str, cwd=None, input_text=None, env=None) -> subprocess.Compl
                           input=input_text, env=env, timeout=120)
 
 
+@pytest.fixture(scope="session")
+def variants(tmp_path_factory):
+    """Build fixture variants on demand: `variants("base", "pipe-deadlock")` is its directory,
+    `<root>/<stage>/<name>`, built once per session (`variants.root` is the common root)."""
+    from fixture_variants import build_variant
+
+    root = tmp_path_factory.mktemp("variants")
+
+    def build(stage: str, name: str) -> Path:
+        target = root / stage / name
+        if not target.exists():
+            target.parent.mkdir(exist_ok=True)
+            build_variant(stage, name, target)
+        return target
+
+    build.root = root  # type: ignore[attr-defined]
+    return build
+
+
 @pytest.fixture
 def needs_shared():
     if not (SEEDS / "expected.json").is_file():

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from conftest import FIXTURES, run_cli
+from fixture_variants import build_variant
 
 GOOD = FIXTURES / "base" / "good"
-BAD = FIXTURES / "base" / "bad-deps-table"
 PIPELINE_KEYS = {
     "src/train.py": "train_py", "src/evaluate.py": "evaluate_py", "src/preprocess.py": "preprocess_py",
     "src/model.py": "model_py", "src/main.py": "main_py", "pyproject.toml": "pyproject_toml",
@@ -19,16 +21,22 @@ def files_of(repo):
             and p.name != "README.md"}
 
 
-def test_text_format_lines_and_summary():
-    proc = run_cli("check", str(BAD), "--stage", "base")
+@pytest.fixture(scope="module")
+def bad(tmp_path_factory):
+    """The base fixture with `[project.dependencies]` written as a table (DEP001 at pyproject.toml:7)."""
+    return build_variant("base", "deps-table", tmp_path_factory.mktemp("variant") / "deps-table")
+
+
+def test_text_format_lines_and_summary(bad):
+    proc = run_cli("check", str(bad), "--stage", "base")
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("pyproject.toml:7:1: DEP001 ")
     assert lines[-1] == "1 error, 0 warnings (stage base from --stage): not ready"
 
 
-def test_json_format_shape_and_order():
-    proc = run_cli("check", str(BAD), "--stage", "base", "--format", "json")
+def test_json_format_shape_and_order(bad):
+    proc = run_cli("check", str(bad), "--stage", "base", "--format", "json")
     report = json.loads(proc.stdout)
     assert list(report) == ["stage", "ready", "verdict", "findings"]
     assert report["stage"] == "base" and report["ready"] is False
@@ -38,8 +46,8 @@ def test_json_format_shape_and_order():
     assert order == sorted(order)
 
 
-def test_verdict_format_is_the_pipeline_object():
-    proc = run_cli("check", str(BAD), "--stage", "base", "--format", "verdict")
+def test_verdict_format_is_the_pipeline_object(bad):
+    proc = run_cli("check", str(bad), "--stage", "base", "--format", "verdict")
     verdict = json.loads(proc.stdout)
     assert list(verdict) == ["is_base_code_ready", "base_code_issue"]
     assert verdict["is_base_code_ready"] is False
@@ -58,8 +66,8 @@ def test_json_bundle_with_pipeline_keys_and_files_map(tmp_path):
     assert json.loads(a.stdout) == json.loads(b.stdout)
 
 
-def test_stdin_bundle():
-    files = files_of(BAD)
+def test_stdin_bundle(bad):
+    files = files_of(bad)
     proc = run_cli("check", "-", "--stage", "base", "--format", "verdict", input_text=json.dumps({"files": files}))
     assert proc.returncode == 1
     assert "DEP001" in json.loads(proc.stdout)["base_code_issue"]
@@ -85,10 +93,10 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path):
     assert not (tmp_path.parent / "escape.py").exists()
 
 
-def test_select_and_ignore():
-    only = json.loads(run_cli("check", str(BAD), "--stage", "base", "--format", "json", "--select", "OUT").stdout)
+def test_select_and_ignore(bad):
+    only = json.loads(run_cli("check", str(bad), "--stage", "base", "--format", "json", "--select", "OUT").stdout)
     assert only["findings"] == [] and only["ready"] is True
-    skip = run_cli("check", str(BAD), "--stage", "base", "--ignore", "DEP001")
+    skip = run_cli("check", str(bad), "--stage", "base", "--ignore", "DEP001")
     assert skip.returncode == 0
 
 
@@ -100,8 +108,8 @@ def test_option_override_changes_profile():
     assert {f["code"] for f in report["findings"]} == {"RUN003"}
 
 
-def test_output_is_deterministic():
-    runs = [run_cli("check", str(BAD), "--stage", "base", "--format", "json").stdout for _ in range(2)]
+def test_output_is_deterministic(bad):
+    runs = [run_cli("check", str(bad), "--stage", "base", "--format", "json").stdout for _ in range(2)]
     assert runs[0] == runs[1]
 
 

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import FIXTURES
+from fixture_variants import variant_files
 from expreview.cli import main
 
 settings.register_profile("ci", max_examples=300, deadline=None,
@@ -29,10 +30,10 @@ def _files(root):
             if p.is_file() and p.name != "README.md"}
 
 
-SOURCES = [_files(FIXTURES / "base" / "good"), _files(FIXTURES / "base" / "bad-pipe-deadlock"),
+SOURCES = [_files(FIXTURES / "base" / "good"), variant_files("base", "pipe-deadlock"),
            _files(FIXTURES / "derived" / "good"), _files(FIXTURES / "hydra" / "good"),
-           _files(FIXTURES / "hydra" / "bad-struct-merge")]
-BASE = _files(FIXTURES / "derived" / "base")
+           variant_files("hydra", "struct-merge")]
+BASE = _files(FIXTURES / "base" / "good")  # the derived fixtures' base
 SNIPPETS = ["def f(:\n", "import torch\n", "cfg.a.b.c = 1\n", "runs:\n  - run_id: x\n", "&a [*a]\n", "\x00",
             "[project]\ndependencies = {}\n", "subprocess.Popen(c, stdout=PIPE, stderr=PIPE)\n", "\ufeff",
             "\r\n", "'''", "PLACEHOLDER", "@hydra.main()\n", "print(json.dumps({'run_id': 1}))\n", "\ud800"]

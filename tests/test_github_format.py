@@ -152,30 +152,32 @@ def test_write_step_summary_unwritable_warns(tmp_path, capsys):
     assert "could not write the job summary" in capsys.readouterr().err
 
 
-def test_real_fixture(monkeypatch):
+def test_real_fixture(monkeypatch, variants):
     from expreview.engine import review_bundle
     from expreview.inputs.loaders import decide_stage, load_path
 
-    monkeypatch.chdir(REPO)
-    bundle = load_path("fixtures/base/bad-pipe-deadlock")
+    variants("base", "pipe-deadlock")
+    monkeypatch.chdir(variants.root)
+    bundle = load_path("base/pipe-deadlock")
     decide_stage(bundle, "base")
     out = github_format.render([review_bundle(bundle)])
-    assert out.startswith("::error file=fixtures/base/bad-pipe-deadlock/src/main.py,line=37,endLine=41,"
+    assert out.startswith("::error file=base/pipe-deadlock/src/main.py,line=37,endLine=41,"
                           "title=expreview RUN005::`proc` pipes both stdout and stderr")
 
 
-def test_cli_format_github(tmp_path):
+def test_cli_format_github(tmp_path, variants):
     from expreview.output.formats import RENDERERS
 
     if "github" not in RENDERERS:
         pytest.skip("--format github is not registered in expreview.output.formats yet")
     summary = tmp_path / "summary.md"
     env = {**os.environ, "GITHUB_STEP_SUMMARY": str(summary)}
-    proc = run_cli("check", "fixtures/base/bad-pipe-deadlock", "--stage", "base", "--format", "github",
-                   cwd=REPO, env=env)
+    variants("base", "pipe-deadlock")
+    proc = run_cli("check", "base/pipe-deadlock", "--stage", "base", "--format", "github",
+                   cwd=variants.root, env=env)
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout.splitlines()[0].startswith(
-        "::error file=fixtures/base/bad-pipe-deadlock/src/main.py,line=37,endLine=41,title=expreview RUN005::")
+        "::error file=base/pipe-deadlock/src/main.py,line=37,endLine=41,title=expreview RUN005::")
     good = run_cli("check", str(FIXTURES / "base" / "good"), "--stage", "base", "--format", "github",
                    cwd=REPO, env=env)
     assert good.returncode == 0 and not any(line.startswith("::") for line in good.stdout.splitlines())
@@ -206,13 +208,13 @@ def test_action_yml_is_a_composite_action():
 
 
 @pytest.mark.parametrize("args, status, first", [
-    ("", 1, "::error file=fixtures/base/bad-pipe-deadlock/src/main.py,"),
-    ("--select 'RUN,DEP' -o \"note=a b\"", 1, "::error file=fixtures/base/bad-pipe-deadlock/src/main.py,"),
+    ("", 1, "::error file=base/pipe-deadlock/src/main.py,"),
+    ("--select 'RUN,DEP' -o \"note=a b\"", 1, "::error file=base/pipe-deadlock/src/main.py,"),
     ("--select DEP", 0, "expreview: 0 errors"),
     ("'unbalanced", 2, ""),
     ("; touch injected", 2, ""),
 ])
-def test_action_review_script(tmp_path, args, status, first):
+def test_action_review_script(tmp_path, variants, args, status, first):
     import shutil
     import subprocess
     import sys
@@ -223,10 +225,11 @@ def test_action_review_script(tmp_path, args, status, first):
     script = tmp_path / "review.sh"
     script.write_text(action()["runs"]["steps"][2]["run"], encoding="utf-8")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-           "EXPREVIEW_PATH": "fixtures/base/bad-pipe-deadlock", "EXPREVIEW_STAGE": "base", "EXPREVIEW_ARGS": args}
+           "EXPREVIEW_PATH": "base/pipe-deadlock", "EXPREVIEW_STAGE": "base", "EXPREVIEW_ARGS": args}
     env.pop("GITHUB_STEP_SUMMARY", None)
-    proc = subprocess.run([bash, "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=REPO, env=env,
+    variants("base", "pipe-deadlock")
+    proc = subprocess.run([bash, "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=variants.root, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == status, proc.stderr
     assert proc.stdout.startswith(first)
-    assert not (REPO / "injected").exists()
+    assert not (variants.root / "injected").exists() and not (REPO / "injected").exists()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, REPO, run_cli
+from fixture_variants import build_variant
 
 GOOD = FIXTURES / "base" / "good"
 
@@ -77,14 +78,15 @@ def test_unknown_key_or_code_is_exit_2_naming_it(tmp_path, table, named):
 def test_explicit_config_file(tmp_path):
     cfg = tmp_path / "expreview.toml"
     cfg.write_text('stage = "base"\nselect = ["DEP001"]\n')
-    found = report(run_cli("check", str(FIXTURES / "base" / "bad-deps-table"), "--config", str(cfg), "--format", "json"))
+    repo = build_variant("base", "deps-table", tmp_path / "repo")
+    found = report(run_cli("check", str(repo), "--config", str(cfg), "--format", "json"))
     assert {f["code"] for f in found["findings"]} == {"DEP001"}
 
 
 # -- suppressions ---------------------------------------------------------------------
 
 def test_suppressions_in_python_and_yaml_and_unused_ones(tmp_path):
-    repo = repo_copy(tmp_path, FIXTURES / "base" / "bad-yaml-float")
+    repo = build_variant("base", "yaml-float", tmp_path / "repo")
     smoke = repo / "config" / "smoke_test.yaml"
     smoke.write_text(smoke.read_text().replace("learning_rate: 1e-3", "learning_rate: 1e-3  # expreview: ignore[CFG003]"))
     train = repo / "src" / "train.py"
@@ -97,7 +99,7 @@ def test_suppressions_in_python_and_yaml_and_unused_ones(tmp_path):
 
 
 def test_file_level_suppression(tmp_path):
-    repo = repo_copy(tmp_path, FIXTURES / "base" / "bad-undeclared-dep")
+    repo = build_variant("base", "undeclared-dep", tmp_path / "repo")
     evaluate = repo / "src" / "evaluate.py"
     evaluate.write_text("# expreview: ignore-file[DEP]\n" + evaluate.read_text())
     assert report(run_cli("check", str(repo), "--stage", "base", "--format", "json"))["findings"] == []
@@ -106,7 +108,7 @@ def test_file_level_suppression(tmp_path):
 # -- baselines ---------------------------------------------------------------------------
 
 def test_baseline_accepts_old_findings_survives_edits_and_reports_stale(tmp_path):
-    repo = repo_copy(tmp_path, FIXTURES / "base" / "bad-undeclared-dep")
+    repo = build_variant("base", "undeclared-dep", tmp_path / "repo")
     baseline = tmp_path / "baseline.json"
     first = run_cli("check", str(repo), "--stage", "base", "--write-baseline", str(baseline))
     assert first.returncode == 1 and json.loads(baseline.read_text())["entries"]
@@ -197,8 +199,8 @@ def test_pre_commit_try_repo_passes_good_and_fails_bad(tmp_path):
     _git(hook_repo, "commit", "-qm", "expreview")
     env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "cache"))
     results = {}
-    for name, source in (("good", GOOD), ("bad", FIXTURES / "base" / "bad-deps-table")):
-        repo = repo_copy(tmp_path, source, name)
+    for name in ("good", "bad"):
+        repo = repo_copy(tmp_path, GOOD, name) if name == "good" else build_variant("base", "deps-table", tmp_path / name)
         add_config(repo, '[tool.expreview]\nstage = "base"\n')
         _git(repo, "init", "-q")
         _git(repo, "add", "-A")
@@ -212,8 +214,8 @@ def test_pre_commit_try_repo_passes_good_and_fails_bad(tmp_path):
 
 
 def test_a_derived_directory_can_name_its_base_and_variations(tmp_path):
-    shutil.copytree(FIXTURES / "derived" / "base", tmp_path / "base")
-    repo = repo_copy(tmp_path, FIXTURES / "derived" / "bad-missing-variation", "derived")
+    shutil.copytree(FIXTURES / "base" / "good", tmp_path / "base")
+    repo = build_variant("derived", "missing-variation", tmp_path / "derived")
     add_config(repo, '[tool.expreview]\nstage = "derived"\nbase = "../base"\n'
                      'run_variations = ["baseline", "proposed", "proposed-no-warmup"]\n')
     found = report(run_cli("check", str(repo), "--format", "json"))

@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from conftest import FIXTURES, expreview_cmd
+from fixture_variants import variant_files
 from expreview.engine import review_bundle
 from expreview.rule import REGISTRY, Rule
 
@@ -156,8 +157,8 @@ def test_ten_thousand_files(tmp_path):
 
 # -- determinism ------------------------------------------------------------------
 
-def test_output_is_identical_across_hash_seeds_and_file_order(tmp_path):
-    repo = FIXTURES / "hydra" / "bad-struct-merge"
+def test_output_is_identical_across_hash_seeds_and_file_order(variants):
+    repo = variants("hydra", "struct-merge")
     outputs = set()
     for seed in ("0", "1", "12345"):
         env = dict(os.environ, PYTHONHASHSEED=seed)
@@ -177,8 +178,7 @@ def test_output_is_identical_across_hash_seeds_and_file_order(tmp_path):
 def test_a_failing_rule_costs_only_its_own_findings():
     from expreview.api import make_bundle
 
-    files = {p.relative_to(FIXTURES / "base" / "bad-deps-table").as_posix(): p.read_text()
-             for p in (FIXTURES / "base" / "bad-deps-table").rglob("*") if p.is_file()}
+    files = variant_files("base", "deps-table")
 
     def explode(bundle):
         raise RuntimeError("boom")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,9 @@ from expreview.inputs.loaders import decide_stage, load_path
 from expreview.rule import REGISTRY
 
 SCHEMA = Path(__file__).resolve().parents[2] / "shared/schemas/sarif-schema-2.1.0.json"
-REAL = [("fixtures/base/bad-pipe-deadlock", "base"), ("fixtures/base/bad-yaml-float", "base"),
-        ("fixtures/base/bad-deps-table", "base"), ("fixtures/base/good", "base"),
-        ("fixtures/hydra/bad-struct-merge", "hydra"), ("fixtures/hydra/bad-cfg-path", "hydra")]
+# (stage, variant; None: the good repository): reviewed from the directory above `fixtures/`
+REAL = [("base", "pipe-deadlock"), ("base", "yaml-float"), ("base", "deps-table"), ("base", None),
+        ("hydra", "struct-merge"), ("hydra", "cfg-path")]
 
 
 def report(findings, root="", source="", stage="base"):
@@ -34,9 +35,15 @@ def reviewed(path: str, stage: str) -> Report:
 
 
 @pytest.fixture
-def real_reports(monkeypatch) -> list[Report]:
-    monkeypatch.chdir(REPO)  # roots are relative to the working directory
-    return [reviewed(path, stage) for path, stage in REAL]
+def real_reports(monkeypatch, variants) -> list[Report]:
+    root = variants.root  # variants are built at <root>/<stage>/<name>; the good ones are copied beside them
+    for stage, name in REAL:
+        if name is None and not (root / "fixtures" / stage / "good").exists():
+            shutil.copytree(REPO / "fixtures" / stage / "good", root / "fixtures" / stage / "good")
+        elif name is not None:
+            variants(stage, name)
+    monkeypatch.chdir(root)  # roots are relative to the working directory
+    return [reviewed(f"fixtures/{stage}/good" if name is None else f"{stage}/{name}", stage) for stage, name in REAL]
 
 
 def constructed() -> list[Report]:
@@ -117,11 +124,11 @@ def test_locations_are_repository_relative(real_reports):
         (loc,) = result["locations"]
         artifact = loc["physicalLocation"]["artifactLocation"]
         assert artifact["uriBaseId"] == "%SRCROOT%"
-        assert artifact["uri"].startswith("fixtures/") and "://" not in artifact["uri"]
+        assert artifact["uri"].startswith(("base/", "hydra/", "fixtures/")) and "://" not in artifact["uri"]
         assert not artifact["uri"].startswith("/") and "\\" not in artifact["uri"]
         assert relative_uri_reference(artifact["uri"]), artifact["uri"]
     first = results_of(log)[0]["locations"][0]["physicalLocation"]
-    assert first["artifactLocation"]["uri"] == "fixtures/base/bad-pipe-deadlock/src/main.py"
+    assert first["artifactLocation"]["uri"] == "base/pipe-deadlock/src/main.py"
     assert first["region"] == {"startLine": 37, "startColumn": 16, "endLine": 41, "endColumn": 1}
 
 
@@ -210,12 +217,12 @@ def test_duplicate_messages_get_distinct_fingerprints():
     assert prints[0].endswith(":1") and prints[1].endswith(":2") and prints[0][:-2] == prints[1][:-2]
 
 
-def test_cli_format_sarif():
+def test_cli_format_sarif(variants):
     from expreview.output.formats import RENDERERS
 
     if "sarif" not in RENDERERS:
         pytest.skip("--format sarif is not registered in expreview.output.formats yet")
-    proc = run_cli("check", "fixtures/base/bad-pipe-deadlock", "--stage", "base", "--format", "sarif", cwd=REPO)
+    proc = run_cli("check", str(variants("base", "pipe-deadlock")), "--stage", "base", "--format", "sarif")
     assert proc.returncode == 1, proc.stderr
     log = json.loads(proc.stdout)
     assert [r["ruleId"] for r in results_of(log)] == ["RUN005"]

@@ -6,6 +6,7 @@ from . import (  # noqa: F401
     cli,
     dep,
     drv,
+    eval,
     fig,
     hyd,
     lay,

@@ -1,38 +1,19 @@
 """CKPT: a model that is saved is also loaded somewhere."""
 from __future__ import annotations
 
-import re
+from typing import Iterator
 
 import libcst as cst
 
-from expreview.facts.analysis import resolve
 from expreview.bundle import Bundle
+from expreview.facts.pretrained import loads_local_directory
 from expreview.findings import ERROR
-from expreview.sources.index import dotted_name, string_value
 from expreview.rule import Example, Hit, rule
-
-_PATHISH = re.compile(r"(path|dir|ckpt|checkpoint|output|save|local|results?|folder)", re.I)
-
-
-def _local_path(source, call) -> bool:
-    """Whether `from_pretrained(x)` loads from a local directory rather than a hub id."""
-    arg = call.positional(0) or call.keyword("pretrained_model_name_or_path")
-    if arg is None:
-        return False
-    value = resolve(source.index, arg, call.scope)
-    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Divide):
-        return True
-    if isinstance(value, cst.Call):
-        name = dotted_name(value.func)
-        return name.endswith(("path.join", "Path", "joinpath")) or name in ("str",)
-    text = string_value(value) if value is not None else None
-    if text is not None:
-        return text.startswith(("/", "./", "../", "~")) or text.endswith(("/", ".pt", ".bin"))
-    return bool(_PATHISH.search(dotted_name(value) or dotted_name(arg)))
+from expreview.sources.index import dotted_name
 
 
 @rule(
-    code="CKPT001", name="checkpoint-never-loaded", stages=("base", "derived"), severity=ERROR,
+    code="CKPT001", name="checkpoint-never-loaded", severity=ERROR,
     criterion="Model saving/loading mechanisms are implemented.",
     rationale="A checkpoint that nothing loads cannot be evaluated or resumed; the reviewer asks "
               "for both halves. Loading a hub model by id is not loading the saved model.",
@@ -43,7 +24,7 @@ def _local_path(source, call) -> bool:
                                           "def load(model, path):\n"
                                           "    model.load_state_dict(torch.load(path, map_location='cpu'))\n"})],
 )
-def checkpoint_never_loaded(bundle: Bundle):
+def checkpoint_never_loaded(bundle: Bundle) -> Iterator[Hit]:
     saves, torch_load, load_state, pretrained_local = [], False, False, False
     for source in bundle.python_files():
         if not source.ok:
@@ -55,7 +36,7 @@ def checkpoint_never_loaded(bundle: Bundle):
                 torch_load = True
             elif call.name.endswith(".load_state_dict"):
                 load_state = True
-            elif call.name.endswith(".from_pretrained") and _local_path(source, call):
+            elif call.name.endswith(".from_pretrained") and loads_local_directory(source, call):
                 pretrained_local = True
     whole_model_saved = any(
         (a := call.positional(0)) is not None and not dotted_name(getattr(a, "func", a)).endswith("state_dict")

@@ -1,11 +1,19 @@
 """CLI: main's command line, and the flags it passes to the scripts it launches."""
 from __future__ import annotations
 
-from expreview.facts.analysis import launches, parser_spec
-from expreview.sources.index import string_value
+from dataclasses import dataclass, field
+from typing import Iterator, Optional
+
+import libcst as cst
+
 from expreview.bundle import Bundle
+from expreview.facts.hydra_config import hydra_main
+from expreview.facts.launches import launches
+from expreview.facts.literals import literal
 from expreview.findings import ERROR
 from expreview.rule import Example, Hit, rule
+from expreview.sources.index import string_value
+from expreview.sources.pyfile import PythonSource
 
 MAIN = "src/main.py"
 _MAIN_OK = (
@@ -17,8 +25,70 @@ _MAIN_OK = (
 )
 
 
+# -- the argparse interface a script defines ----------------------------------
+
+@dataclass
+class Flag:
+    names: tuple[str, ...]
+    required: bool
+    positional: bool
+    node: cst.Call
+
+
+@dataclass
+class ParserSpec:
+    flags: list[Flag] = field(default_factory=list)
+    tolerant: bool = False  # parse_known_args: unknown flags do not fail
+
+    def defines(self, option: str) -> bool:
+        for flag in self.flags:
+            if option in flag.names:
+                return True
+            # argparse accepts unambiguous prefixes of long options
+            if option.startswith("--") and any(n.startswith(option) for n in flag.names):
+                return True
+        return False
+
+    @property
+    def options(self) -> list[str]:
+        return [n for f in self.flags for n in f.names if n.startswith("-")]
+
+
+def parser_spec(source: PythonSource) -> Optional[ParserSpec]:
+    """The argparse interface a script defines, or None when it uses no argparse parser."""
+    index = source.index
+    if not any(c.qualname in ("argparse.ArgumentParser",) or c.name.endswith("ArgumentParser")
+               for c in index.calls):
+        return None
+    spec = ParserSpec()
+    for call in index.calls:
+        if not call.name.endswith(".add_argument"):
+            continue
+        names = []
+        for arg in call.node.args:
+            if arg.keyword is not None:
+                break
+            value = string_value(arg.value)
+            if value is not None:
+                names.append(value)
+        if not names:
+            continue
+        positional = not names[0].startswith("-")
+        required = positional and literal(call.keyword("nargs")) not in ("?", "*")
+        req = call.keyword("required")
+        if isinstance(req, cst.Name):
+            required = req.value == "True"
+        if call.keyword("default") is not None and positional:
+            required = literal(call.keyword("nargs")) not in ("?", "*") and required
+        spec.flags.append(Flag(tuple(names), required, positional, call.node))
+    spec.tolerant = any(c.name.endswith("parse_known_args") for c in index.calls)
+    return spec
+
+
+# -- rules --------------------------------------------------------------------
+
 @rule(
-    code="CLI001", name="main-flags", stages=("base", "derived"), severity=ERROR,
+    code="CLI001", name="main-flags", severity=ERROR,
     criterion="main.py properly supports `--smoke-test` and `--full-experiment` flags with "
               "`--results-dir <path>` argument.",
     rationale="The pipeline calls `python -m src.main --smoke-test --results-dir …`; argparse "
@@ -26,7 +96,7 @@ _MAIN_OK = (
     invalid=[Example(files={MAIN: _MAIN_OK.replace("--results-dir", "--output")})],
     valid=[Example(files={MAIN: _MAIN_OK})],
 )
-def main_flags(bundle: Bundle):
+def main_flags(bundle: Bundle) -> Iterator[Hit]:
     source = bundle.python(MAIN)
     if source is None or not source.ok:
         return
@@ -41,7 +111,7 @@ def main_flags(bundle: Bundle):
 
 
 @rule(
-    code="CLI002", name="subprocess-contract", stages=("base", "derived", "hydra"), severity=ERROR,
+    code="CLI002", name="subprocess-contract", severity=ERROR,
     criterion="main.py launches train.py (and evaluate.py) with arguments those scripts accept.",
     rationale="A flag the child's parser does not define, or a required flag main never passes, "
               "makes every run exit with status 2 before training starts.",
@@ -61,7 +131,7 @@ def main_flags(bundle: Bundle):
         "src/train.py": "import argparse\np = argparse.ArgumentParser()\np.add_argument('--config', required=True)\n"
                         "p.add_argument('--results-dir', required=True)\nargs = p.parse_args()\n"})],
 )
-def subprocess_contract(bundle: Bundle):
+def subprocess_contract(bundle: Bundle) -> Iterator[Hit]:
     source = bundle.python(MAIN)
     if source is None or not source.ok:
         return
@@ -85,10 +155,8 @@ def subprocess_contract(bundle: Bundle):
                                 "exits with status 2. Pass it in this command", launch.node)
 
 
-def _parses_key_values(source) -> bool:
+def _parses_key_values(source: PythonSource) -> bool:
     """Hydra, or its own `key=value` parsing of sys.argv."""
-    from expreview.facts.hydra_config import hydra_main
-
     if hydra_main(source) is not None:
         return True
     index = source.index
@@ -100,7 +168,7 @@ def _parses_key_values(source) -> bool:
 
 
 @rule(
-    code="CLI003", name="key-value-cli", stages=("hydra",), severity=ERROR,
+    code="CLI003", name="key-value-cli", severity=ERROR,
     criterion="CLI interface matches `python -m src.main run={run_id} results_dir={path} mode=…` and "
               "`python -m src.evaluate results_dir={path} run_ids='[\"run-1\", …]'`, with run_ids "
               "parsed by json.loads.",
@@ -112,7 +180,7 @@ def _parses_key_values(source) -> bool:
     valid=[Example(files={"src/evaluate.py": "import json, sys\nargs = dict(a.split('=', 1) for a in sys.argv[1:])\n"
                                              "run_ids = json.loads(args['run_ids'])\n"})],
 )
-def key_value_cli(bundle: Bundle):
+def key_value_cli(bundle: Bundle) -> Iterator[Hit]:
     for path in ("src/main.py", "src/evaluate.py"):
         source = bundle.python(path)
         if source is None or not source.ok:

@@ -1,9 +1,11 @@
 """DRV: a derived experiment keeps what its base had (needs the base bundle)."""
 from __future__ import annotations
 
+from typing import Iterator
+
 import re
 
-from expreview.facts.analysis import PLACEHOLDER
+from expreview.facts.placeholders import PLACEHOLDER
 from expreview.bundle import Bundle
 from expreview.findings import ERROR, WARNING
 from expreview.rule import Example, Hit, rule
@@ -24,7 +26,7 @@ def _pairs(bundle: Bundle, suffix: str = ""):
 
 
 @rule(
-    code="DRV001", name="base-definition-missing", stages=("derived",), severity=ERROR,
+    code="DRV001", name="base-definition-missing", severity=ERROR,
     criterion="All functionality from base_code is preserved or properly enhanced: no function or "
               "class of the base is missing from the derived file.",
     rationale="A base function that disappears is usually an omission by the generator; whatever "
@@ -34,7 +36,7 @@ def _pairs(bundle: Bundle, suffix: str = ""):
     valid=[Example(base={"src/train.py": _BASE_TRAIN},
                    files={"src/train.py": _BASE_TRAIN + "\n\ndef warm_start(model):\n    return model\n"})],
 )
-def base_definition_missing(bundle: Bundle):
+def base_definition_missing(bundle: Bundle) -> Iterator[Hit]:
     if bundle.base is None:
         return
     defined_anywhere = set()
@@ -63,7 +65,7 @@ def _code_lines(text: str) -> int:
 
 
 @rule(
-    code="DRV002", name="derived-file-truncated", stages=("derived",), severity=ERROR,
+    code="DRV002", name="derived-file-truncated", severity=ERROR,
     criterion="No code sections have been omitted or significantly shortened relative to base_code "
               "(threshold: profile option `min_length_ratio`).",
     rationale="A derived file much shorter than its base has usually been truncated by the "
@@ -71,7 +73,7 @@ def _code_lines(text: str) -> int:
     invalid=[Example(base={"src/evaluate.py": "x = 1\n" * 40}, files={"src/evaluate.py": "x = 1\n" * 10})],
     valid=[Example(base={"src/evaluate.py": "x = 1\n" * 40}, files={"src/evaluate.py": "x = 1\n" * 45})],
 )
-def derived_file_truncated(bundle: Bundle):
+def derived_file_truncated(bundle: Bundle) -> Iterator[Hit]:
     ratio = float(bundle.option("min_length_ratio", 0.6))
     for path, base_text, text in _pairs(bundle, ".py"):
         base_lines, lines = _code_lines(base_text), _code_lines(text)
@@ -81,7 +83,7 @@ def derived_file_truncated(bundle: Bundle):
 
 
 @rule(
-    code="DRV003", name="base-file-unchanged", stages=("derived",), severity=ERROR,
+    code="DRV003", name="base-file-unchanged", severity=ERROR,
     criterion="Complete placeholder replacement: no derived file is the unchanged base file with "
               "its placeholders.",
     rationale="When the generator leaves a file unchanged, the pipeline restores the base file, "
@@ -91,7 +93,7 @@ def derived_file_truncated(bundle: Bundle):
     valid=[Example(base={"src/preprocess.py": "# DATASET_PLACEHOLDER: real loader goes here\nDATA = []\n"},
                    files={"src/preprocess.py": "from sklearn.datasets import load_digits\nDATA = load_digits()\n"})],
 )
-def base_file_unchanged(bundle: Bundle):
+def base_file_unchanged(bundle: Bundle) -> Iterator[Hit]:
     for path, base_text, text in _pairs(bundle):
         if base_text.strip() != text.strip():
             continue
@@ -107,7 +109,7 @@ _PLOT_CALL = re.compile(r"\.(legend|annotate|text|bar_label)\s*\(")
 
 
 @rule(
-    code="DRV004", name="plot-annotations-dropped", stages=("derived",), severity=WARNING,
+    code="DRV004", name="plot-annotations-dropped", severity=WARNING,
     criterion="No reduction in code quality or completeness: the figures keep the legends and "
               "annotations the base drew.",
     rationale="Dropping `legend`/`annotate`/`text` calls makes the derived figures less readable "
@@ -117,7 +119,7 @@ _PLOT_CALL = re.compile(r"\.(legend|annotate|text|bar_label)\s*\(")
     valid=[Example(base={"src/train.py": "import matplotlib.pyplot as plt\nplt.plot([1])\nplt.text(0, 1, 'a')\nplt.legend()\n"},
                    files={"src/train.py": "import matplotlib.pyplot as plt\nplt.plot([1])\nplt.text(0, 1, 'a')\nplt.legend()\n"})],
 )
-def plot_annotations_dropped(bundle: Bundle):
+def plot_annotations_dropped(bundle: Bundle) -> Iterator[Hit]:
     for path, base_text, text in _pairs(bundle, ".py"):
         before = [m.group(1) for m in _PLOT_CALL.finditer(base_text)]
         after = [m.group(1) for m in _PLOT_CALL.finditer(text)]

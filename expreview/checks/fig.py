@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
+from dataclasses import dataclass
+from enum import Enum
+from typing import Iterator, Optional
 
-from expreview.facts.analysis import Part, literal, path_parts, render
+import libcst as cst
+
 from expreview.bundle import Bundle
+from expreview.facts.literals import literal
+from expreview.facts.values import agreed_argument, resolve
 from expreview.findings import ERROR, WARNING
-from expreview.sources.index import Call, Function, Index
-from expreview.sources.pyfile import PythonSource
 from expreview.rule import Example, Hit, rule
+from expreview.sources.index import Call, Function, Index, dotted_name, string_value
+from expreview.sources.pyfile import PythonSource
 
 EVALUATE = "src/evaluate.py"
 _PLOTTING = ("plot", "bar", "barh", "scatter", "hist", "imshow", "heatmap", "lineplot", "barplot",
@@ -18,6 +23,115 @@ _PLOTTING = ("plot", "bar", "barh", "scatter", "hist", "imshow", "heatmap", "lin
              "figure", "catplot", "relplot", "displot", "stripplot", "swarmplot", "countplot")
 _ANNOTATIONS = ("annotate", "text", "bar_label", "table")
 
+
+# -- a path as literal pieces and named values ------------------------------
+
+class PartKind(Enum):
+    LITERAL = "lit"  # a literal piece of path
+    VARIABLE = "var"  # a named value
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Part:
+    kind: PartKind
+    text: str
+
+
+def path_parts(source: PythonSource, expr: cst.CSTNode, scope: Optional[Function], depth: int = 0) -> list[Part]:
+    """A path expression as literal pieces and named values: `results_dir / run_id / "images"`."""
+    if depth > 12:
+        return [Part(PartKind.UNKNOWN, "…")]
+    index = source.index
+    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
+        value = string_value(expr) or ""
+        return [Part(PartKind.LITERAL, p) for p in value.split("/") if p and p != "."]
+    if isinstance(expr, cst.FormattedString):
+        return _fstring_parts(source, expr, scope, depth)
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+        return path_parts(source, expr.left, scope, depth + 1) + path_parts(source, expr.right, scope, depth + 1)
+    if isinstance(expr, cst.Call):
+        name = dotted_name(expr.func)
+        args = [a.value for a in expr.args if a.keyword is None]
+        if name in ("os.path.join", "path.join", "Path", "pathlib.Path", "PurePath", "str", "os.fspath"):
+            out: list[Part] = []
+            for arg in args:
+                out.extend(path_parts(source, arg, scope, depth + 1))
+            return out
+        if name.endswith(".joinpath") and isinstance(expr.func, cst.Attribute):
+            out = path_parts(source, expr.func.value, scope, depth + 1)
+            for arg in args:
+                out.extend(path_parts(source, arg, scope, depth + 1))
+            return out
+        if name.endswith((".resolve", ".absolute", ".expanduser")) and isinstance(expr.func, cst.Attribute):
+            return path_parts(source, expr.func.value, scope, depth + 1)
+        return [Part(PartKind.UNKNOWN, name or "call")]
+    if isinstance(expr, cst.Attribute):
+        return [Part(PartKind.VARIABLE, expr.attr.value)]
+    if isinstance(expr, cst.Subscript):  # cfg["run_id"] stands for the run id
+        key = next((s.key for s in index.subscripts if s.node is expr), None)
+        return [Part(PartKind.VARIABLE, key)] if key else [Part(PartKind.UNKNOWN, "subscript")]
+    if isinstance(expr, cst.Name):
+        resolved = resolve(index, expr, scope)
+        if resolved is not expr:
+            return path_parts(source, resolved, scope, depth + 1)
+        if scope is not None and expr.value in scope.params:
+            bound = _argument_everywhere(source, scope, expr.value, depth)
+            if bound is not None:
+                return bound
+        return [Part(PartKind.VARIABLE, expr.value)]
+    return [Part(PartKind.UNKNOWN, type(expr).__name__)]
+
+
+def _fstring_parts(source: PythonSource, expr: cst.FormattedString, scope: Optional[Function],
+                   depth: int) -> list[Part]:
+    out: list[Part] = []
+    pending = ""
+    for piece in expr.parts:
+        if isinstance(piece, cst.FormattedStringText):
+            pending += piece.value
+            continue
+        assert isinstance(piece, cst.FormattedStringExpression)  # the parts are text or expressions
+        inner = path_parts(source, piece.expression, scope, depth + 1)
+        pieces = pending.split("/")
+        for p in pieces[:-1]:
+            if p:
+                out.append(Part(PartKind.LITERAL, p))
+        tail = pieces[-1]
+        if tail:  # text glued to the value: `{run_id}_loss.pdf` stays one piece
+            out.append(Part(PartKind.LITERAL, tail))
+        out.extend(inner)
+        pending = ""
+    for p in pending.split("/"):
+        if p:
+            out.append(Part(PartKind.LITERAL, p))
+    return _glue(out, expr)
+
+
+def _glue(parts: list[Part], expr: cst.FormattedString) -> list[Part]:
+    # f"{a}/{b}_x.pdf": pieces not separated by "/" belong to one path component
+    text = "".join(
+        p.value if isinstance(p, cst.FormattedStringText) else "\0" for p in expr.parts
+    )
+    if "/" not in text:
+        joined = "".join(p.text if p.kind is PartKind.LITERAL else "{" + p.text + "}" for p in parts)
+        kinds = {p.kind for p in parts}
+        return [Part(PartKind.LITERAL if kinds == {PartKind.LITERAL} else PartKind.VARIABLE, joined)] if parts else []
+    return parts
+
+
+def _argument_everywhere(source: PythonSource, fn: Function, param: str, depth: int) -> Optional[list[Part]]:
+    """The path a parameter receives, when every call of the function in the file agrees."""
+    return agreed_argument(source, fn, param, (source,),
+                           lambda caller, call, arg: path_parts(caller, arg, call.scope, depth + 1))
+
+
+def render(parts: list[Part]) -> str:
+    """A path as the reader sees it: `results_dir/{run_id}/images`."""
+    return "/".join(p.text if p.kind is PartKind.LITERAL or "{" in p.text else "{" + p.text + "}" for p in parts)
+
+
+# -- rules --------------------------------------------------------------------
 
 def savefig_calls(source: PythonSource) -> list[Call]:
     return [c for c in source.index.calls if c.name == "savefig" or c.name.endswith(".savefig")]
@@ -34,7 +148,7 @@ def _extension(parts: Optional[list[Part]]) -> Optional[str]:
     if not parts:
         return None
     last = parts[-1]
-    if last.kind == "unknown" or "." not in last.text.rsplit("}", 1)[-1]:
+    if last.kind is PartKind.UNKNOWN or "." not in last.text.rsplit("}", 1)[-1]:
         return None
     return last.text.rsplit(".", 1)[-1].lower()
 
@@ -48,7 +162,7 @@ _PLOT = (
 
 
 @rule(
-    code="FIG001", name="figure-not-pdf", stages=("base", "derived", "hydra"), severity=ERROR,
+    code="FIG001", name="figure-not-pdf", severity=ERROR,
     criterion="Result visualization and figure generation is complete: evaluate.py saves its "
               "figures as PDF.",
     rationale="The paper pipeline includes the PDFs evaluate writes; a PNG, or no figure at all, "
@@ -57,7 +171,7 @@ _PLOT = (
              Example(files={EVALUATE: "import json\nprint(json.dumps({}))\n"})],
     valid=[Example(files={EVALUATE: _PLOT})],
 )
-def figure_not_pdf(bundle: Bundle):
+def figure_not_pdf(bundle: Bundle) -> Iterator[Hit]:
     source = bundle.python(EVALUATE)
     if source is None or not source.ok:
         return
@@ -84,25 +198,25 @@ def _outside_images(parts: list[Part]) -> Optional[str]:
     """Why the directory of `parts` is not `{results_dir}/images`, or None when it is (or unknown)."""
     directory = parts[:-1]
     if not directory:
-        return None if parts and parts[0].kind != "lit" else "the current directory"
+        return None if parts and parts[0].kind is not PartKind.LITERAL else "the current directory"
     names = [p.text for p in directory]
     if "images" in names:
         prefix = directory[: names.index("images")]
-        if len(prefix) == 1 and prefix[0].kind == "var":
+        if len(prefix) == 1 and prefix[0].kind is PartKind.VARIABLE:
             return None
         if not prefix:
-            return None if directory[0].kind != "lit" else "images/ relative to the working directory"
-        if all(p.kind != "unknown" for p in prefix) and prefix[0].kind == "var" and _ROOT.search(prefix[0].text):
+            return None if directory[0].kind is not PartKind.LITERAL else "images/ relative to the working directory"
+        if all(p.kind is not PartKind.UNKNOWN for p in prefix) and prefix[0].kind is PartKind.VARIABLE and _ROOT.search(prefix[0].text):
             return render(directory)
         return None
-    if directory[0].kind == "var" and _ROOT.search(directory[0].text) and "run" not in directory[0].text \
-            and all(p.kind != "unknown" for p in directory):
+    if directory[0].kind is PartKind.VARIABLE and _ROOT.search(directory[0].text) and "run" not in directory[0].text \
+            and all(p.kind is not PartKind.UNKNOWN for p in directory):
         return render(directory)
     return None
 
 
 @rule(
-    code="FIG002", name="figure-outside-images-dir", stages=("base", "derived"), severity=ERROR,
+    code="FIG002", name="figure-outside-images-dir", severity=ERROR,
     criterion="Figure generation with proper formatting (PDF output to `{results_dir}/images/` directory).",
     rationale="The paper pipeline collects figures from `{results_dir}/images/` only; a figure "
               "saved per run or elsewhere is never included (seed 003).",
@@ -118,7 +232,7 @@ def _outside_images(parts: list[Part]) -> Optional[str]:
                                                   "os.path.join(results_dir, 'figures', 'accuracy.pdf')")},
                    options={"figure_dir": "any"})],
 )
-def figure_outside_images(bundle: Bundle):
+def figure_outside_images(bundle: Bundle) -> Iterator[Hit]:
     if bundle.option("figure_dir", "any") != "results_dir/images":
         return
     for source in bundle.python_files():
@@ -172,7 +286,7 @@ def _has_annotation(calls: list[Call]) -> bool:
 
 
 @rule(
-    code="FIG003", name="figure-without-legend-or-annotation", stages=("base", "derived", "hydra"),
+    code="FIG003", name="figure-without-legend-or-annotation",
     severity=WARNING,
     criterion="Proper figure quality: legends, annotations.",
     rationale="A comparison figure without a legend cannot be read; without annotated values the "
@@ -180,7 +294,7 @@ def _has_annotation(calls: list[Call]) -> bool:
     invalid=[Example(files={EVALUATE: _PLOT.replace("    ax.legend()\n", "")})],
     valid=[Example(files={EVALUATE: _PLOT})],
 )
-def figure_quality(bundle: Bundle):
+def figure_quality(bundle: Bundle) -> Iterator[Hit]:
     for source in bundle.python_files():
         if not source.ok:
             continue
@@ -206,14 +320,14 @@ def figure_quality(bundle: Bundle):
 
 
 @rule(
-    code="FIG004", name="figures-outside-evaluate", stages=("hydra",), severity=ERROR,
+    code="FIG004", name="figures-outside-evaluate", severity=ERROR,
     criterion="train.py and main.py generate NO figures.",
     rationale="Figures are made once by evaluate from the WandB data of all runs; figures made "
               "during training are per process and uncollected.",
     invalid=[Example(files={"src/train.py": "import matplotlib.pyplot as plt\n\n\ndef end(h):\n    plt.plot(h)\n    plt.savefig('loss.pdf')\n"})],
     valid=[Example(files={"src/train.py": "import wandb\n\n\ndef end(run, h):\n    run.log({'loss': h[-1]})\n"})],
 )
-def figures_outside_evaluate(bundle: Bundle):
+def figures_outside_evaluate(bundle: Bundle) -> Iterator[Hit]:
     for path in ("src/train.py", "src/main.py"):
         source = bundle.python(path)
         if source is None or not source.ok:
@@ -228,7 +342,7 @@ def figures_outside_evaluate(bundle: Bundle):
 
 
 @rule(
-    code="FIG005", name="figure-name", stages=("hydra",), severity=ERROR,
+    code="FIG005", name="figure-name", severity=ERROR,
     criterion="Figure names follow `{run_id}_{figure_topic}[_<condition>][_pairN].pdf` per run and "
               "`comparison_{figure_topic}[_<condition>][_pairN].pdf` for comparisons.",
     rationale="Figures from all runs land in one paper; names without the run id or `comparison_` "
@@ -237,16 +351,16 @@ def figures_outside_evaluate(bundle: Bundle):
     valid=[Example(files={EVALUATE: _PLOT.replace("'accuracy.pdf'", "'comparison_accuracy.pdf'")}),
            Example(files={EVALUATE: _PLOT.replace("'accuracy.pdf'", "f'{run_id}_learning_curve.pdf'")})],
 )
-def figure_name(bundle: Bundle):
+def figure_name(bundle: Bundle) -> Iterator[Hit]:
     source = bundle.python(EVALUATE)
     if source is None or not source.ok or bundle.option("figure_names", "unique") != "unique":
         return
     for call in savefig_calls(source):
         parts = figure_path(source, call)
-        if not parts or parts[-1].kind == "unknown":
+        if not parts or parts[-1].kind is PartKind.UNKNOWN:
             continue
         name = parts[-1].text
-        if parts[-1].kind != "lit" or "." not in name:
+        if parts[-1].kind is not PartKind.LITERAL or "." not in name:
             continue  # built from values (`{run_id}_…`): which value is not known here
         if name.startswith("comparison_"):
             continue

@@ -1,17 +1,20 @@
 """HYD: Hydra wiring, run configs, mode handling, caches and WandB settings (hydra stage)."""
 from __future__ import annotations
 
+from typing import Iterator
+
 import posixpath
 import re
 
 import libcst as cst
 
-from expreview.facts.analysis import literal
 from expreview.bundle import Bundle
+from expreview.facts.hydra_config import CONFIG, base_config, hydra_main, run_configs
+from expreview.facts.literals import literal
+from expreview.facts.pretrained import loads_local_directory
 from expreview.findings import ERROR
-from expreview.facts.hydra_config import CONFIG, base_config, decorator_keyword, hydra_main, run_configs
-from expreview.sources.index import dotted_name, string_value
 from expreview.rule import Example, Hit, rule
+from expreview.sources.index import dotted_name, keyword_argument, string_value
 
 MAIN = "src/main.py"
 _CONFIG = "defaults:\n  - _self_\nrun: null\nmode: full\nresults_dir: outputs\nwandb:\n  entity: me\n  project: exp\n  mode: online\n"
@@ -27,7 +30,7 @@ _RUN = "run_id: r1\nmethod: proposed\nmodel:\n  name: mlp\ndataset:\n  name: dig
 
 
 @rule(
-    code="HYD001", name="hydra-entry-point", stages=("hydra",), severity=ERROR,
+    code="HYD001", name="hydra-entry-point", severity=ERROR,
     criterion="Uses Hydra to manage all experiment configurations: src/main.py has `@hydra.main` "
               "whose config_path/config_name resolve to config/config.yaml from src/.",
     rationale="`python -m src.main run=… results_dir=… mode=…` only works through Hydra; a wrong "
@@ -36,7 +39,7 @@ _RUN = "run_id: r1\nmethod: proposed\nmodel:\n  name: mlp\ndataset:\n  name: dig
              Example(files={MAIN: "import argparse\np = argparse.ArgumentParser()\n", CONFIG: _CONFIG})],
     valid=[Example(files={MAIN: _MAIN, CONFIG: _CONFIG})],
 )
-def hydra_entry_point(bundle: Bundle):
+def hydra_entry_point(bundle: Bundle) -> Iterator[Hit]:
     source = bundle.python(MAIN)
     if source is None or not source.ok:
         return
@@ -46,8 +49,8 @@ def hydra_entry_point(bundle: Bundle):
                         "`@hydra.main(config_path=\"../config\", config_name=\"config\", version_base=None)`")
         return
     fn, deco = found
-    config_path = literal(decorator_keyword(deco, "config_path"))
-    config_name = literal(decorator_keyword(deco, "config_name"))
+    config_path = literal(keyword_argument(deco.decorator, "config_path"))
+    config_name = literal(keyword_argument(deco.decorator, "config_name"))
     if config_path is None and isinstance(deco.decorator, cst.Call) and deco.decorator.args \
             and deco.decorator.args[0].keyword is None:
         config_path = literal(deco.decorator.args[0].value)
@@ -64,7 +67,7 @@ def hydra_entry_point(bundle: Bundle):
 
 
 @rule(
-    code="HYD002", name="run-configs-location", stages=("hydra",), severity=ERROR,
+    code="HYD002", name="run-configs-location", severity=ERROR,
     criterion="Uses Hydra to manage all experiment configurations from `config/runs/*.yaml` "
               "(profile option `runs_dir`).",
     rationale="`run={run_id}` must select `{runs_dir}/{run_id}.yaml`; run configs anywhere else are "
@@ -75,7 +78,7 @@ def hydra_entry_point(bundle: Bundle):
                           CONFIG: _CONFIG.replace("  - _self_\n", "  - _self_\n  - runs@run: r1\n"),
                           "config/runs/r1.yaml": _RUN})],
 )
-def run_configs_location(bundle: Bundle):
+def run_configs_location(bundle: Bundle) -> Iterator[Hit]:
     runs_dir = bundle.option("runs_dir", "config/runs")
     group = runs_dir.rsplit("/", 1)[-1]
     misplaced = [p for p in bundle.paths() if re.match(r"config/runs?/[^/]+\.ya?ml$", p) and not p.startswith(runs_dir + "/")]
@@ -132,7 +135,7 @@ def _assignments(bundle: Bundle):
 
 
 @rule(
-    code="HYD003", name="mode-handling", stages=("hydra",), severity=ERROR,
+    code="HYD003", name="mode-handling", severity=ERROR,
     criterion="Code must automatically configure based on mode: `mode == \"trial\"` sets "
               "`wandb.mode=\"disabled\"`, `optuna.n_trials=0` and one epoch; `mode == \"full\"` sets "
               "`wandb.mode=\"online\"` (older prompts: `trial_mode=true`).",
@@ -141,7 +144,7 @@ def _assignments(bundle: Bundle):
     invalid=[Example(files={MAIN: _MAIN.replace("            cfg.wandb.mode = \"disabled\"\n", ""), CONFIG: _CONFIG})],
     valid=[Example(files={MAIN: _MAIN, CONFIG: _CONFIG})],
 )
-def mode_handling(bundle: Bundle):
+def mode_handling(bundle: Bundle) -> Iterator[Hit]:
     flag = bundle.option("mode_flag", "mode")
     texts = {s.value for source in bundle.python_files() if source.ok for s in source.index.strings}
     if flag == "mode" and "trial" not in texts:
@@ -190,7 +193,7 @@ _SECTIONS = ("run_id", "method", "model", "dataset", "training", "optuna")
 
 
 @rule(
-    code="HYD004", name="run-config-sections", stages=("hydra",), severity=ERROR,
+    code="HYD004", name="run-config-sections", severity=ERROR,
     criterion="Proper configuration structure with run_id, method, model, dataset, training, and "
               "optuna sections in every run config.",
     rationale="The code reads these sections for every run; a run config without one fails at the "
@@ -198,7 +201,7 @@ _SECTIONS = ("run_id", "method", "model", "dataset", "training", "optuna")
     invalid=[Example(files={"config/runs/r1.yaml": _RUN.replace("optuna:\n  n_trials: 0\n", "")})],
     valid=[Example(files={"config/runs/r1.yaml": _RUN})],
 )
-def run_config_sections(bundle: Bundle):
+def run_config_sections(bundle: Bundle) -> Iterator[Hit]:
     for path, data in run_configs(bundle):
         missing = [s for s in _SECTIONS if s not in data]
         if missing:
@@ -211,7 +214,7 @@ _SKLEARN_FETCH = "sklearn.datasets.fetch_"
 
 
 @rule(
-    code="HYD005", name="cache-dir", stages=("hydra",), severity=ERROR,
+    code="HYD005", name="cache-dir", severity=ERROR,
     criterion="Uses `.cache/` as the cache directory for all datasets and models.",
     rationale="Runs share one download cache; without `cache_dir=\".cache/\"` every run downloads "
               "into the home directory of whatever machine it lands on.",
@@ -221,9 +224,7 @@ _SKLEARN_FETCH = "sklearn.datasets.fetch_"
                                                "    return hf_load(cfg.dataset.name, cache_dir=\"./.cache/\")\n\n\n"
                                                "def data(cfg):\n    return load_dataset(cfg)\n"})],
 )
-def cache_dir(bundle: Bundle):
-    from expreview.checks.ckpt import _local_path
-
+def cache_dir(bundle: Bundle) -> Iterator[Hit]:
     local = {fn.name for source in bundle.python_files() for fn in source.index.functions}
     for source in bundle.python_files():
         if not source.ok:
@@ -233,7 +234,7 @@ def cache_dir(bundle: Bundle):
             if call.name in local or call.name.split(".")[0] in ("self", "cls"):
                 continue  # the bundle's own wrappers
             if call.name.endswith(_HUB_LOADERS) or call.qualname.endswith(_HUB_LOADERS):
-                if call.name.endswith(".from_pretrained") and _local_path(source, call):
+                if call.name.endswith(".from_pretrained") and loads_local_directory(source, call):
                     continue  # a saved checkpoint directory, not a hub download
                 keyword = "cache_dir"
             elif call.qualname.startswith(_SKLEARN_FETCH):
@@ -254,14 +255,14 @@ def cache_dir(bundle: Bundle):
 
 
 @rule(
-    code="HYD006", name="wandb-settings", stages=("hydra",), severity=ERROR,
+    code="HYD006", name="wandb-settings", severity=ERROR,
     criterion="config/config.yaml contains mandatory WandB settings (entity/project).",
     rationale="train and evaluate both address runs as `{entity}/{project}/{run_id}`; without them "
               "logging goes to a default project evaluate cannot find.",
     invalid=[Example(files={CONFIG: "defaults:\n  - _self_\nwandb:\n  mode: online\n"})],
     valid=[Example(files={CONFIG: _CONFIG})],
 )
-def wandb_settings(bundle: Bundle):
+def wandb_settings(bundle: Bundle) -> Iterator[Hit]:
     data = base_config(bundle)
     if data is None:
         return

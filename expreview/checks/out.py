@@ -1,11 +1,11 @@
 """OUT: what train.py and evaluate.py print to stdout."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterator, Optional
 
 import libcst as cst
 
-from expreview.facts.analysis import resolve
+from expreview.facts.values import resolve
 from expreview.bundle import Bundle
 from expreview.findings import ERROR
 from expreview.sources.index import Call, Index, string_value
@@ -60,7 +60,7 @@ def _has_run_id(source: PythonSource, dumps: Call) -> Optional[bool]:
 
 
 @rule(
-    code="OUT001", name="train-json-stdout", stages=("base", "derived"), severity=ERROR,
+    code="OUT001", name="train-json-stdout", severity=ERROR,
     criterion="train.py outputs JSON-formatted metrics with `run_id` field using "
               "`print(json.dumps({...}))`.",
     rationale="The pipeline parses train's stdout line by line; rich's `print_json`/`console.print` "
@@ -71,7 +71,7 @@ def _has_run_id(source: PythonSource, dumps: Call) -> Optional[bool]:
     valid=[Example(files={TRAIN: "import json\n\n\ndef main():\n    result = {'run_id': 'a', 'acc': 1.0}\n"
                                  "    print(json.dumps(result))\n"})],
 )
-def train_json_stdout(bundle: Bundle):
+def train_json_stdout(bundle: Bundle) -> Iterator[Hit]:
     source = bundle.python(TRAIN)
     if source is None or not source.ok:
         return
@@ -94,7 +94,7 @@ def train_json_stdout(bundle: Bundle):
 
 
 @rule(
-    code="OUT002", name="evaluate-json-stdout", stages=("base", "derived"), severity=ERROR,
+    code="OUT002", name="evaluate-json-stdout", severity=ERROR,
     criterion="evaluate.py outputs JSON-formatted comparison results to stdout "
               "(`print(json.dumps(...))`).",
     rationale="The pipeline reads the comparison from evaluate's stdout; rich output or prose is "
@@ -102,7 +102,7 @@ def train_json_stdout(bundle: Bundle):
     invalid=[Example(files={EVALUATE: "from rich.console import Console\nConsole().print_json(data={'best': 'a'})\n"})],
     valid=[Example(files={EVALUATE: "import json\nprint(json.dumps({'best': 'a'}, indent=2))\n"})],
 )
-def evaluate_json_stdout(bundle: Bundle):
+def evaluate_json_stdout(bundle: Bundle) -> Iterator[Hit]:
     source = bundle.python(EVALUATE)
     if source is None or not source.ok:
         return
@@ -122,7 +122,7 @@ def evaluate_json_stdout(bundle: Bundle):
 
 
 @rule(
-    code="OUT003", name="train-writes-results", stages=("hydra",), severity=ERROR,
+    code="OUT003", name="train-writes-results", severity=ERROR,
     criterion="NO results.json or stdout JSON dumps in train.py (WandB is the only sink).",
     rationale="Hydra runs are read back from WandB; a results.json or JSON on stdout is a second, "
               "diverging record that nothing reads.",
@@ -131,7 +131,7 @@ def evaluate_json_stdout(bundle: Bundle):
                                    "    with open(f'{d}/results.json', 'w') as fh:\n        json.dump(metrics, fh)\n"})],
     valid=[Example(files={TRAIN: "import wandb\n\n\ndef main(run, metrics):\n    run.summary.update(metrics)\n"})],
 )
-def train_writes_results(bundle: Bundle):
+def train_writes_results(bundle: Bundle) -> Iterator[Hit]:
     source = bundle.python(TRAIN)
     if source is None or not source.ok:
         return

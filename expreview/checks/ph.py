@@ -8,16 +8,44 @@ from typing import Iterator, Optional, Union
 import libcst as cst
 import yaml
 
-from expreview.facts.analysis import PLACEHOLDER, explains, explains_itself, is_docstring, python_comment
 from expreview.bundle import Bundle
+from expreview.facts.comments import python_comment
+from expreview.facts.docstrings import is_docstring
+from expreview.facts.placeholders import PLACEHOLDER
 from expreview.findings import ERROR, WARNING, Span
+from expreview.rule import Example, Hit, rule
 from expreview.sources.index import dotted_name
 from expreview.sources.pyfile import PythonSource
-from expreview.rule import Example, Hit, rule
 from expreview.sources.yamlfile import YamlSource
 
 CORE_FILES = ("src/train.py", "src/evaluate.py", "src/main.py")
 RUN_IDENTITY_KEYS = ("run_id", "name", "id", "description")
+
+
+# -- what explains a placeholder ---------------------------------------------
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
+
+
+def explains(comment: Optional[str]) -> bool:
+    """A comment explains a placeholder when it says more than the token itself."""
+    if not comment:
+        return False
+    rest = PLACEHOLDER.sub(" ", comment)
+    words = [w for w in _WORD.findall(rest) if w.lower() not in ("placeholder", "placeholders", "todo")]
+    return len(words) >= 2
+
+
+_SELF_EXPLAINING = re.compile(
+    r"\b(replac\w*|substitut\w*|fill(ed)? in|insert\w*|implement\w*|populat\w*|will be|to be|e\.g\.|such as)\b",
+    re.I,
+)
+_TOKEN_THEN_WORDS = re.compile(r"\b\w*PLACEHOLDER\w*\s*[:\u2013-]\s*[A-Za-z]+\W+[A-Za-z]+")
+
+
+def explains_itself(text: str) -> bool:
+    """Free text around a token that says what replaces it ("PLACEHOLDER: replace with …")."""
+    return bool(_SELF_EXPLAINING.search(PLACEHOLDER.sub(" ", text)) or _TOKEN_THEN_WORDS.search(text))
 
 
 @dataclass
@@ -95,7 +123,7 @@ def _in_dataset_or_model_scope(path: tuple) -> bool:
 
 
 @rule(
-    code="PH001", name="placeholder-outside-scope", stages=("base",), severity=ERROR,
+    code="PH001", name="placeholder-outside-scope", severity=ERROR,
     criterion="Placeholders are ONLY used for dataset-specific and model-specific components; core "
               "algorithm logic has NO placeholders.",
     rationale="The derive step replaces dataset and model placeholders only; a placeholder in the "
@@ -109,7 +137,7 @@ def _in_dataset_or_model_scope(path: tuple) -> bool:
     valid=[Example(files={"config/smoke_test.yaml": "runs:\n  - run_id: BASELINE_PLACEHOLDER  # run name set later\n"
                                                     "    dataset:\n      name: DATASET_PLACEHOLDER  # replaced by the real dataset id\n"})],
 )
-def placeholder_outside_scope(bundle: Bundle):
+def placeholder_outside_scope(bundle: Bundle) -> Iterator[Hit]:
     for token in placeholder_tokens(bundle):
         if token.path.endswith((".yaml", ".yml")):
             path = token.yaml_path
@@ -144,7 +172,7 @@ def _comment_line(bundle: Bundle, path: str, line: int) -> bool:
 
 
 @rule(
-    code="PH002", name="placeholder-unexplained", stages=("base",), severity=ERROR,
+    code="PH002", name="placeholder-unexplained", severity=ERROR,
     criterion="Includes comments explaining what each placeholder will be replaced with.",
     rationale="The derive step is another model reading this code: a placeholder with no comment "
               "leaves it to guess what belongs there (a bare `# PLACEHOLDER` explains nothing).",
@@ -154,7 +182,7 @@ def _comment_line(bundle: Bundle, path: str, line: int) -> bool:
                                                     "      # replaced by the Hugging Face dataset id\n"
                                                     "      name: DATASET_PLACEHOLDER\n"})],
 )
-def placeholder_unexplained(bundle: Bundle):
+def placeholder_unexplained(bundle: Bundle) -> Iterator[Hit]:
     for token in placeholder_tokens(bundle):
         comment = _comment(bundle, token.path, token.line)
         above = _comment(bundle, token.path, token.line - 1) if _comment_line(bundle, token.path, token.line - 1) else None
@@ -191,7 +219,7 @@ def _leftover(text: str):
 
 
 @rule(
-    code="PH003", name="leftover-placeholder", stages=("derived", "hydra"), severity=ERROR,
+    code="PH003", name="leftover-placeholder", severity=ERROR,
     criterion="No TODO, PLACEHOLDER, [UNCHANGED] markers, \"omitted for brevity\" or \"simplified "
               "version\" remain anywhere (code, comments, configs).",
     rationale="Experiment code is run as it is; a leftover placeholder is either a value that "
@@ -200,7 +228,7 @@ def _leftover(text: str):
              Example(files={"config/smoke_test.yaml": "runs:\n  - run_id: a\n    dataset: {name: DATASET_PLACEHOLDER}\n"})],
     valid=[Example(files={"src/preprocess.py": "def load(cfg):\n    # the digits set ships with scikit-learn\n    return []\n"})],
 )
-def leftover_placeholder(bundle: Bundle):
+def leftover_placeholder(bundle: Bundle) -> Iterator[Hit]:
     for path in bundle.paths():
         if not path.endswith(_SCANNED) or not _leftover(bundle.files[path]):
             continue
@@ -226,7 +254,7 @@ _SHORTCUT_ANCHOR = re.compile(r"proxy|shortened|approximation|demonstration|demo
 
 
 @rule(
-    code="PH005", name="self-declared-shortcut", stages=("derived", "hydra"), severity=WARNING,
+    code="PH005", name="self-declared-shortcut", severity=WARNING,
     criterion="No quality degradation: no simplified logic that reduces functionality (the code's "
               "own comments must not call it a proxy, an approximation or a demo).",
     rationale="When the code says it is a proxy implementation or shortened for a demo, the "
@@ -235,7 +263,7 @@ _SHORTCUT_ANCHOR = re.compile(r"proxy|shortened|approximation|demonstration|demo
              Example(files={"src/train.py": "def warm_start():\n    \"\"\"This is a *proxy*\n    implementation of the method.\"\"\"\n    return 0\n"})],
     valid=[Example(files={"src/train.py": "def warm_start():\n    \"\"\"One hyper-gradient step, as in the paper.\"\"\"\n    return 0\n"})],
 )
-def self_declared_shortcut(bundle: Bundle):
+def self_declared_shortcut(bundle: Bundle) -> Iterator[Hit]:
     for path in bundle.paths():
         if not path.endswith(_SCANNED):
             continue
@@ -297,7 +325,7 @@ def _overridden_methods(bundle: Bundle) -> set[tuple[str, str]]:
 
 
 @rule(
-    code="PH004", name="stub-function", stages=("derived", "hydra"), severity=ERROR,
+    code="PH004", name="stub-function", severity=ERROR,
     criterion="No truncated functions or incomplete implementations: no function whose body is only "
               "`pass`, `...` or `raise NotImplementedError`.",
     rationale="A stub returns None or raises at the first call; the experiment cannot run the part "
@@ -311,7 +339,7 @@ def _overridden_methods(bundle: Bundle) -> set[tuple[str, str]]:
            Example(files={"src/model.py": "class Base:\n    def forward(self, x):\n        raise NotImplementedError\n\n\n"
                                           "class Net(Base):\n    def forward(self, x):\n        return x\n"})],
 )
-def stub_function(bundle: Bundle):
+def stub_function(bundle: Bundle) -> Iterator[Hit]:
     for source in bundle.python_files():
         if not source.ok:
             continue

@@ -1,26 +1,27 @@
 """PY: the code can run at all: it parses, its names exist, its imports resolve."""
 from __future__ import annotations
 
+from typing import Iterator
+
 import libcst as cst
 from pyflakes import checker as flakes
 from pyflakes import messages as flake_messages
 
-from expreview.facts.analysis import is_docstring
+from expreview.facts.docstrings import is_docstring
+from expreview.facts.project_imports import project_module
 from expreview.bundle import Bundle
 from expreview.findings import ERROR, WARNING, Span
 from expreview.rule import Example, Hit, rule
 
-ALL = ("base", "derived", "hydra")
-
 
 @rule(
-    code="PY001", name="syntax-error", stages=ALL, severity=ERROR,
+    code="PY001", name="syntax-error", severity=ERROR,
     criterion="The code is immediately executable: every Python file parses.",
     rationale="A syntax error stops the run before anything else happens.",
     invalid=[Example(files={"src/train.py": "def main(:\n    pass\n"})],
     valid=[Example(files={"src/train.py": "def main():\n    pass\n"})],
 )
-def syntax_error(bundle: Bundle):
+def syntax_error(bundle: Bundle) -> Iterator[Hit]:
     for source in bundle.python_files():
         problem = source.parse_problem
         if problem is not None:
@@ -32,13 +33,13 @@ _UNDEFINED = (flake_messages.UndefinedName, flake_messages.UndefinedLocal, flake
 
 
 @rule(
-    code="PY002", name="undefined-name", stages=ALL, severity=ERROR,
+    code="PY002", name="undefined-name", severity=ERROR,
     criterion="The code is immediately executable: no undefined names.",
     rationale="An undefined name raises NameError when its line runs, often after hours of training.",
     invalid=[Example(files={"src/train.py": "def main():\n    return undefined_helper(1)\n"})],
     valid=[Example(files={"src/train.py": "def helper(x):\n    return x\n\n\ndef main():\n    return helper(1)\n"})],
 )
-def undefined_name(bundle: Bundle):
+def undefined_name(bundle: Bundle) -> Iterator[Hit]:
     for source in bundle.python_files():
         if not source.ok:
             continue
@@ -51,7 +52,7 @@ def undefined_name(bundle: Bundle):
 
 
 @rule(
-    code="PY003", name="definition-shadows-import", stages=ALL, severity=ERROR,
+    code="PY003", name="definition-shadows-import", severity=ERROR,
     criterion="The code is immediately executable: a definition does not replace an imported "
               "name that the code still calls.",
     rationale="`def load_dataset(...)` after `from datasets import load_dataset` makes every call "
@@ -66,7 +67,7 @@ def undefined_name(bundle: Bundle):
         "try:\n    from tqdm import tqdm\nexcept ImportError:\n    def tqdm(items, **kwargs):\n"
         "        return items\n\n\nfor _ in tqdm(range(3)):\n    pass\n")})],
 )
-def shadowed_import(bundle: Bundle):
+def shadowed_import(bundle: Bundle) -> Iterator[Hit]:
     for source in bundle.python_files():
         index = source.index
         # an import guarded by `except ImportError: def name(...)` is a fallback, not a shadowing
@@ -86,7 +87,7 @@ def shadowed_import(bundle: Bundle):
 
 
 @rule(
-    code="PY004", name="missing-project-attribute", stages=ALL, severity=ERROR,
+    code="PY004", name="missing-project-attribute", severity=ERROR,
     criterion="The code is immediately executable: names imported from the project's own modules exist.",
     rationale="`from src.model import RMSNorm` fails with ImportError when src/model.py defines no RMSNorm.",
     invalid=[Example(files={"src/model.py": "class Net:\n    pass\n", "src/train.py": "from src.model import RMSNorm\n"}),
@@ -95,12 +96,12 @@ def shadowed_import(bundle: Bundle):
     valid=[Example(files={"src/model.py": "class Net:\n    pass\n",
                           "src/train.py": "from src.model import Net\nfrom src import model\n\nnet = model.Net()\n"})],
 )
-def missing_attribute(bundle: Bundle):
+def missing_attribute(bundle: Bundle) -> Iterator[Hit]:
     for source in bundle.python_files():
         index = source.index
         module_aliases = {}
         for imp in index.imports:
-            module = _project_module(imp)
+            module = project_module(imp)
             if module is None:
                 continue
             if imp.name is None:
@@ -133,14 +134,6 @@ def missing_attribute(bundle: Bundle):
                                    f"or use an existing name ({_some(names)})", attr.node)
 
 
-def _project_module(imp):
-    if imp.level == 1:
-        return f"src.{imp.module}" if imp.module else "src"
-    if imp.level == 0 and (imp.module == "src" or imp.module.startswith("src.")):
-        return imp.module
-    return None
-
-
 def _defined_names(bundle: Bundle, path: str):
     source = bundle.python(path)
     if source is None or source.module is None:
@@ -168,7 +161,7 @@ _LIBRARY_KEYS = {
 
 
 @rule(
-    code="PY005", name="key-never-produced", stages=ALL, severity=WARNING,
+    code="PY005", name="key-never-produced", severity=WARNING,
     criterion="The code is immediately executable: every key read from a batch is produced somewhere.",
     rationale="A batch key that no collate function, dataset or config produces raises KeyError at "
               "the first evaluation step (seed 004: `prompt_mask`).",
@@ -179,7 +172,7 @@ _LIBRARY_KEYS = {
         "src/preprocess.py": "def collate(items):\n    return {'prompt_ids': items, 'prompt_mask': items}\n",
         "src/train.py": "def step(batch):\n    return batch['prompt_ids'], batch['prompt_mask']\n"})],
 )
-def key_never_produced(bundle: Bundle):
+def key_never_produced(bundle: Bundle) -> Iterator[Hit]:
     produced = _produced_keys(bundle)
     for source in bundle.python_files():
         seen = set()

@@ -1,11 +1,13 @@
 """SPEC: base code stays generic: no real datasets, no hard-coded models."""
 from __future__ import annotations
 
+from typing import Iterator
+
 import re
 
 import libcst as cst
 
-from expreview.facts.analysis import resolve
+from expreview.facts.values import resolve
 from expreview.bundle import Bundle
 from expreview.findings import ERROR, WARNING
 from expreview.sources.index import string_value
@@ -18,7 +20,7 @@ _REAL_DATA_PREFIXES = ("torchvision.datasets.", "torchtext.datasets.", "torchaud
 
 
 @rule(
-    code="SPEC001", name="real-dataset-in-base", stages=("base",), severity=ERROR,
+    code="SPEC001", name="real-dataset-in-base", severity=ERROR,
     criterion="No premature specialization: the base code does NOT contain real dataset loading "
               "code (it should be a placeholder).",
     rationale="The base is shared by every derived experiment; a concrete dataset loader in it is "
@@ -31,7 +33,7 @@ _REAL_DATA_PREFIXES = ("torchvision.datasets.", "torchtext.datasets.", "torchaud
                                                "    # DATASET_PLACEHOLDER: the derive step loads the real dataset here\n"
                                                "    return torch.randn(n, 8)\n"})],
 )
-def real_dataset(bundle: Bundle):
+def real_dataset(bundle: Bundle) -> Iterator[Hit]:
     for source in bundle.python_files():
         if not source.ok:
             continue
@@ -67,7 +69,7 @@ def _literal_model_id(source, call):
 
 
 @rule(
-    code="SPEC002", name="hard-coded-model", stages=("base",), severity=WARNING,
+    code="SPEC002", name="hard-coded-model", severity=WARNING,
     criterion="No premature specialization: the base code does NOT assume specific models "
               "(uses placeholders appropriately).",
     rationale="A hard-coded model id or architecture in the base decides what the experiment "
@@ -80,7 +82,7 @@ def _literal_model_id(source, call):
     valid=[Example(files={"src/model.py": "from transformers import AutoModel\n\n\ndef build(cfg):\n"
                                           "    return AutoModel.from_pretrained(cfg['model']['name'])\n"})],
 )
-def hard_coded_model(bundle: Bundle):
+def hard_coded_model(bundle: Bundle) -> Iterator[Hit]:
     for source in bundle.python_files():
         if not source.ok:
             continue

@@ -1,11 +1,14 @@
-"""WB / EVAL: WandB logging in train, retrieval and outputs in evaluate (hydra stage)."""
+"""WB: WandB logging in train and retrieval in evaluate (hydra stage). EVALUATE_EXAMPLE, the
+evaluate.py the rule examples vary, is shared with EVAL."""
 from __future__ import annotations
+
+from typing import Iterator
 
 import re
 
 import libcst as cst
 
-from expreview.facts.analysis import functions_called_in_loops, reachable
+from expreview.facts.call_graph import functions_called_in_loops, reachable
 from expreview.bundle import Bundle
 from expreview.findings import ERROR, WARNING
 from expreview.sources.index import Call, Index, dotted_name, iter_subtree, string_value
@@ -20,7 +23,7 @@ _TRAIN = (
     "        run.log({\"train_loss\": 1.0 - acc, \"val_accuracy\": acc, \"epoch\": epoch})\n        best = max(best, acc)\n"
     "    run.summary[\"best_val_accuracy\"] = best\n    run.finish()\n"
 )
-_EVALUATE = (
+EVALUATE_EXAMPLE = (  # an evaluate.py that passes WB and EVAL
     "import json\nimport os\nimport sys\n\nimport wandb\nimport yaml\n\n\ndef main():\n"
     "    args = dict(a.split(\"=\", 1) for a in sys.argv[1:])\n    run_ids = json.loads(args[\"run_ids\"])\n"
     "    with open(\"config/config.yaml\") as fh:\n        cfg = yaml.safe_load(fh)\n"
@@ -68,7 +71,7 @@ def _summary_writes(index: Index) -> list:
 
 
 @rule(
-    code="WB001", name="wandb-logging", stages=("hydra",), severity=ERROR,
+    code="WB001", name="wandb-logging", severity=ERROR,
     criterion="train.py initializes WandB, calls `wandb.log()` at each training step/batch/epoch, and "
               "uses `wandb.summary[\"key\"] = value` for final/best metrics.",
     rationale="WandB is the only record of a hydra run; evaluate reads history and summary from it.",
@@ -76,7 +79,7 @@ def _summary_writes(index: Index) -> list:
              Example(files={TRAIN: "import json\n\n\ndef train():\n    print(json.dumps({'acc': 1}))\n"})],
     valid=[Example(files={TRAIN: _TRAIN})],
 )
-def wandb_logging(bundle: Bundle):
+def wandb_logging(bundle: Bundle) -> Iterator[Hit]:
     source = bundle.python(TRAIN)
     if source is None or not source.ok:
         return
@@ -158,17 +161,17 @@ def _read_keys(source: PythonSource) -> list[tuple[str, cst.CSTNode]]:
 
 
 @rule(
-    code="WB002", name="metric-never-logged", stages=("hydra",), severity=ERROR,
+    code="WB002", name="metric-never-logged", severity=ERROR,
     criterion="Metric names in train.py's wandb.log() MUST exactly match the keys used in "
               "evaluate.py's run.history() (and summary).",
     rationale="A key evaluate reads that train never logged is a KeyError, or an empty column and a "
               "blank figure.",
-    invalid=[Example(files={TRAIN: _TRAIN, EVALUATE: _EVALUATE.replace("history[\"val_accuracy\"]", "history[\"val_acc\"]")})],
-    valid=[Example(files={TRAIN: _TRAIN, EVALUATE: _EVALUATE}),
+    invalid=[Example(files={TRAIN: _TRAIN, EVALUATE: EVALUATE_EXAMPLE.replace("history[\"val_accuracy\"]", "history[\"val_acc\"]")})],
+    valid=[Example(files={TRAIN: _TRAIN, EVALUATE: EVALUATE_EXAMPLE}),
            Example(files={TRAIN: _TRAIN.replace('"val_accuracy": acc', 'f"{split}_accuracy": acc'),
-                          EVALUATE: _EVALUATE})],
+                          EVALUATE: EVALUATE_EXAMPLE})],
 )
-def metric_never_logged(bundle: Bundle):
+def metric_never_logged(bundle: Bundle) -> Iterator[Hit]:
     train, evaluate = bundle.python(TRAIN), bundle.python(EVALUATE)
     if train is None or evaluate is None or not train.ok or not evaluate.ok:
         return
@@ -190,15 +193,15 @@ def metric_never_logged(bundle: Bundle):
 
 
 @rule(
-    code="WB003", name="wandb-run-address", stages=("hydra",), severity=ERROR,
+    code="WB003", name="wandb-run-address", severity=ERROR,
     criterion="evaluate.py loads WandB config from config/config.yaml and uses "
               "`wandb.Api().run(f\"{entity}/{project}/{run_id}\")`.",
     rationale="Hard-coded entity/project strings point evaluate at someone else's project as soon as "
               "the config changes (seed 004).",
-    invalid=[Example(files={EVALUATE: _EVALUATE.replace("f\"{entity}/{project}/{run_id}\"", "f\"me/exp/{run_id}\"")})],
-    valid=[Example(files={EVALUATE: _EVALUATE})],
+    invalid=[Example(files={EVALUATE: EVALUATE_EXAMPLE.replace("f\"{entity}/{project}/{run_id}\"", "f\"me/exp/{run_id}\"")})],
+    valid=[Example(files={EVALUATE: EVALUATE_EXAMPLE})],
 )
-def wandb_run_address(bundle: Bundle):
+def wandb_run_address(bundle: Bundle) -> Iterator[Hit]:
     source = bundle.python(EVALUATE)
     if source is None or not source.ok:
         return
@@ -244,7 +247,7 @@ def _objectives(index: Index) -> list:
 
 
 @rule(
-    code="WB004", name="wandb-in-optuna-objective", stages=("hydra",), severity=WARNING,
+    code="WB004", name="wandb-in-optuna-objective", severity=WARNING,
     criterion="If using Optuna, DO NOT log intermediate trial results to WandB - only log the final "
               "run with best hyperparameters.",
     rationale="Every trial that reaches wandb.init creates a run under the same id or project, and "
@@ -254,7 +257,7 @@ def _objectives(index: Index) -> list:
     valid=[Example(files={TRAIN: _TRAIN + "\n\ndef objective(trial, cfg):\n    return trial.suggest_float('lr', 1e-4, 1e-2)\n\n\n"
                                           "def tune(study, cfg):\n    study.optimize(lambda t: objective(t, cfg), n_trials=3)\n"})],
 )
-def wandb_in_objective(bundle: Bundle):
+def wandb_in_objective(bundle: Bundle) -> Iterator[Hit]:
     source = bundle.python(TRAIN)
     if source is None or not source.ok:
         return
@@ -265,48 +268,3 @@ def wandb_in_objective(bundle: Bundle):
         if hit:
             yield Hit(TRAIN, f"the Optuna objective `{fn.name}` reaches WandB (through {', '.join(sorted(hit))}), so "
                              "every trial is logged; log only the final run with the best parameters", fn.node)
-
-
-@rule(
-    code="EVAL001", name="per-run-metrics", stages=("hydra",), severity=ERROR,
-    criterion="evaluate.py exports run-specific metrics to `{results_dir}/{run_id}/metrics.json`.",
-    rationale="The paper pipeline reads each run's metrics from that file.",
-    invalid=[Example(files={EVALUATE: _EVALUATE.replace("\"metrics.json\"", "\"summary.json\"")})],
-    valid=[Example(files={EVALUATE: _EVALUATE})],
-)
-def per_run_metrics(bundle: Bundle):
-    source = bundle.python(EVALUATE)
-    if source is None or not source.ok or bundle.option("eval_outputs", "aggregated") == "none":
-        return
-    if not any(s.value.endswith("metrics.json") and "aggregated" not in s.value for s in source.index.strings):
-        yield Hit(EVALUATE, "src/evaluate.py writes no {results_dir}/{run_id}/metrics.json; export each run's "
-                            "metrics there")
-
-
-_AGGREGATE_KEYS = ("primary_metric", "metrics", "best_proposed", "best_baseline", "gap")
-
-
-@rule(
-    code="EVAL002", name="aggregated-metrics", stages=("hydra",), severity=ERROR,
-    criterion="evaluate.py exports `{results_dir}/comparison/aggregated_metrics.json` with "
-              "primary_metric, metrics, best_proposed, best_baseline and gap.",
-    rationale="The paper pipeline reads the comparison from that file with exactly these keys.",
-    invalid=[Example(files={EVALUATE: _EVALUATE.replace("\"gap\": ", "\"improvement\": ")})],
-    valid=[Example(files={EVALUATE: _EVALUATE})],
-)
-def aggregated_metrics(bundle: Bundle):
-    source = bundle.python(EVALUATE)
-    outputs = bundle.option("eval_outputs", "aggregated")
-    if source is None or not source.ok or outputs == "none":
-        return
-    texts = {s.value for s in source.index.strings}
-    if not any("aggregated_metrics.json" in t for t in texts):
-        yield Hit(EVALUATE, "src/evaluate.py writes no {results_dir}/comparison/aggregated_metrics.json; export "
-                            "the comparison there")
-        return
-    missing = [k for k in _AGGREGATE_KEYS if k not in texts]
-    if missing and outputs == "aggregated":
-        yield Hit(EVALUATE, f"aggregated_metrics.json lacks {', '.join(missing)}; it needs primary_metric, metrics, "
-                            "best_proposed, best_baseline and gap")
-    if "comparison" not in texts and not any("comparison/" in t for t in texts):
-        yield Hit(EVALUATE, "aggregated_metrics.json is not written under {results_dir}/comparison/; write it there")

@@ -9,13 +9,13 @@ are the `@hydra.main` function's parameter, parameters annotated `DictConfig`, p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Optional, cast
 
 import libcst as cst
 
-from expreview.facts.analysis import agreed_argument
+from expreview.facts.values import agreed_argument
 from expreview.bundle import Bundle
-from expreview.sources.index import Function, dotted_name, string_value
+from expreview.sources.index import Function, all_params, dotted_name, string_value
 from expreview.sources.pyfile import PythonSource
 
 CONFIG = "config/config.yaml"
@@ -37,31 +37,24 @@ def _imports_hydra(source: PythonSource) -> bool:
     return any(imp.top_module == "hydra" for imp in source.index.imports)
 
 
-def decorator_keyword(deco: cst.Decorator, name: str) -> Optional[cst.BaseExpression]:
-    if not isinstance(deco.decorator, cst.Call):
-        return None
-    for arg in deco.decorator.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return arg.value
-    return None
-
-
 def config_roots(source: PythonSource, sources: tuple = ()) -> dict[Optional[Function], dict[str, tuple]]:
     """Per function, the parameters that hold the Hydra config or a sub-tree of it, with that
     sub-tree's path. The `@hydra.main` parameter is the root; another config-like parameter
     (annotated DictConfig, or named cfg/config) is whatever every caller in the bundle passes it,
     and unknown (left out) when callers disagree or none is found."""
-    key = ("config_roots", tuple(id(s) for s in sources))
-    if key in source._memo:  # a finished result, or the one being built (which breaks caller cycles)
-        return source._memo[key]
+    # Cached by hand, not with facts.cache.source_fact: the key includes the other sources, and the
+    # result is stored before it is built, so that a cycle of callers sees it instead of recursing.
+    key = (config_roots, tuple(id(s) for s in sources))
+    if key in source.facts:  # a finished result, or the one being built
+        return cast("dict[Optional[Function], dict[str, tuple]]", source.facts[key])
     roots: dict[Optional[Function], dict[str, tuple]] = {}
-    source._memo[key] = roots
+    source.facts[key] = roots
     main = hydra_main(source)
     if main is not None and main[0].params:
         roots[main[0]] = {main[0].params[0]: ()}
     candidates = []
     for fn in source.index.functions:
-        for param in _params(fn.node):
+        for param in all_params(fn.node.params, stars=False):
             annotation = dotted_name(param.annotation.annotation) if param.annotation else ""
             if annotation.endswith("DictConfig") or param.name.value in _CONFIG_NAMES:
                 candidates.append((fn, param.name.value))
@@ -85,15 +78,10 @@ def _param_from_callers(source, fn: Function, param: str, sources) -> Optional[t
         name = dotted_name(arg)
         if not name:
             return None
-        base = _root_path(caller, name.split(".")[0], call.scope, config_roots(caller, sources))
+        base = root_path(caller, name.split(".")[0], call.scope, config_roots(caller, sources))
         return None if base is None else base + tuple(name.split(".")[1:])
 
     return agreed_argument(source, fn, param, sources, judge)
-
-
-def _params(params_owner: cst.FunctionDef) -> list[cst.Param]:
-    p = params_owner.params
-    return list(p.posonly_params) + list(p.params) + list(p.kwonly_params)
 
 
 @dataclass
@@ -114,7 +102,7 @@ def config_uses(source: PythonSource, sources: tuple = ()) -> list[ConfigUse]:
     for attr in index.attributes:
         scope = attr.scope
         parts = attr.name.split(".")
-        base = _root_path(source, parts[0], scope, roots)
+        base = root_path(source, parts[0], scope, roots)
         if base is None:
             continue
         path = base + tuple(parts[1:])
@@ -132,8 +120,9 @@ def config_uses(source: PythonSource, sources: tuple = ()) -> list[ConfigUse]:
     return out
 
 
-def _root_path(source, name: str, scope, roots) -> Optional[tuple[str, ...]]:
-    """() when `name` is the config itself, the sub-path when it is bound to a sub-tree."""
+def root_path(source: PythonSource, name: str, scope: Optional[Function],
+              roots: dict[Optional[Function], dict[str, tuple]]) -> Optional[tuple[str, ...]]:
+    """The config path the name `name` holds in `scope`, given `config_roots(source)`: () when `name` is the config itself, the sub-path when it is bound to a sub-tree."""
     fn = scope
     while fn is not None:
         if name in roots.get(fn, {}):
@@ -142,7 +131,7 @@ def _root_path(source, name: str, scope, roots) -> Optional[tuple[str, ...]]:
         if values:
             if len(values) == 1 and isinstance(values[0], cst.Attribute):
                 parts = dotted_name(values[0]).split(".")
-                base = _root_path(source, parts[0], fn, roots) if parts[0] != name else None
+                base = root_path(source, parts[0], fn, roots) if parts[0] != name else None
                 if base is not None:
                     return base + tuple(parts[1:])
             return None
@@ -165,7 +154,7 @@ def _subscript_path(source, node: cst.Subscript, roots, scope) -> Optional[tuple
     if not name:
         return None
     parts = name.split(".")
-    base = _root_path(source, parts[0], scope, roots)
+    base = root_path(source, parts[0], scope, roots)
     return None if base is None else base + tuple(parts[1:]) + tuple(keys)
 
 

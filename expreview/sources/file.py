@@ -1,4 +1,5 @@
-"""What every parsed file of the bundle has: its path, its text and its lines."""
+"""What every parsed file of the bundle has: its path, its text, its lines, and the facts
+rules computed about it (see `expreview.facts.cache`)."""
 from __future__ import annotations
 
 from functools import cached_property
@@ -8,13 +9,8 @@ class SourceFile:
     def __init__(self, path: str, text: str):
         self.path = path
         self.text = text
-        self._memo: dict = {}
-
-    def memo(self, key, compute):
-        """A fact about this file that several rules ask for, computed once."""
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
+        # fact function (or (function, arguments)) -> its value for this file; filled by expreview.facts.cache
+        self.facts: dict[object, object] = {}
 
     @cached_property
     def lines(self) -> list[str]:

@@ -4,6 +4,10 @@ Rules never traverse whole modules themselves: they query this index (imports, c
 functions, assignments, strings, subscripts, attribute chains, dict literals). The walk
 skips whitespace and punctuation fields, which are most of a concrete syntax tree, so it
 costs a small fraction of the parse.
+
+The module stays over 400 lines on purpose: the records, the one walk that fills them and its
+dispatch table are one unit (each visitor writes the records the queries read), and splitting the
+walk from its records would only spread that single pass over several files.
 """
 from __future__ import annotations
 
@@ -157,14 +161,21 @@ class Call:
         return func.attr.value if isinstance(func, cst.Attribute) else self.name
 
     def keyword(self, name: str) -> Optional[cst.BaseExpression]:
-        for arg in self.node.args:
-            if arg.keyword is not None and arg.keyword.value == name:
-                return arg.value
-        return None
+        return keyword_argument(self.node, name)
 
     def positional(self, index: int) -> Optional[cst.BaseExpression]:
         plain = [a.value for a in self.node.args if a.keyword is None and not a.star]
         return plain[index] if index < len(plain) else None
+
+
+def keyword_argument(node: cst.CSTNode, name: str) -> Optional[cst.BaseExpression]:
+    """What a call (or a decorator call, `@hydra.main(version_base=None)`) passes as `name=`."""
+    if not isinstance(node, cst.Call):
+        return None
+    for arg in node.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg.value
+    return None
 
 
 @dataclass
@@ -228,7 +239,7 @@ class Index:
         """Local name -> qualified name, for module-level imports and those in `scope`."""
         table = {}
         for imp in self.imports:
-            if imp.scope is None or (scope is not None and _encloses(imp.scope, scope)):
+            if imp.scope is None or (scope is not None and encloses(imp.scope, scope)):
                 table[imp.alias] = imp.qualified
         return table
 
@@ -250,9 +261,6 @@ class Index:
         wanted = set(qualnames)
         return [c for c in self.calls if c.qualname in wanted]
 
-    def calls_ending(self, *suffixes: str) -> list[Call]:
-        return [c for c in self.calls if c.name.endswith(suffixes) or c.qualname.endswith(suffixes)]
-
     def assigned(self, name: str, scope: Optional[Function]) -> list[cst.CSTNode]:
         """Values assigned to a simple name, innermost scope first, then module level."""
         while scope is not None:
@@ -262,7 +270,8 @@ class Index:
         return self.module_assigns.get(name, [])
 
 
-def _encloses(outer: Function, inner: Function) -> bool:
+def encloses(outer: Function, inner: Function) -> bool:
+    """`inner` is `outer` or defined (at any depth) inside it."""
     node: Optional[Function] = inner
     while node is not None:
         if node is outer:
@@ -271,9 +280,6 @@ def _encloses(outer: Function, inner: Function) -> bool:
     return False
 
 
-_COMPOUND = (
-    cst.FunctionDef, cst.ClassDef, cst.If, cst.For, cst.While, cst.Try, cst.With, cst.Match,
-)
 _LOOPS = (cst.For, cst.While)
 
 
@@ -356,7 +362,7 @@ class _Builder:
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.enter_statement(node)
-        params = [p.name.value for p in _all_params(node.params)]
+        params = [p.name.value for p in all_params(node.params)]
         fn = Function(node.name.value, node, self.scope, self.class_name, self.stmt, params)
         self.index.functions.append(fn)
         if self.scope is None and self.class_name is None:
@@ -364,7 +370,7 @@ class _Builder:
         self._bind(node.name.value, node)
         for deco in node.decorators:
             self.visit(deco)
-        for p in _all_params(node.params):
+        for p in all_params(node.params):
             if p.default is not None:
                 self.visit(p.default)
             if p.annotation is not None:
@@ -585,8 +591,11 @@ def _catches_import_error(handler: cst.ExceptHandler) -> bool:
     return any(n in ("ImportError", "ModuleNotFoundError", "Exception", "BaseException") for n in names)
 
 
-def _all_params(params: cst.Parameters) -> list[cst.Param]:
+def all_params(params: cst.Parameters, stars: bool = True) -> list[cst.Param]:
+    """Positional-only, plain and keyword-only parameters, then `*args` and `**kwargs` (with `stars`)."""
     out = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+    if not stars:
+        return out
     if isinstance(params.star_arg, cst.Param):
         out.append(params.star_arg)
     if params.star_kwarg is not None:

@@ -174,7 +174,3 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.SequenceNode):
         return list(node.value)
     return []
-
-
-def node_line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1

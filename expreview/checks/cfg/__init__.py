@@ -1,2 +1,3 @@
-"""CFG: the configuration files, plain YAML, derived and Hydra."""
-from . import rules  # noqa: F401
+"""CFG: the configuration files, plain YAML (plain), derived (derived) and Hydra (hydra); the name
+dispatch that CFG004 follows is in dispatch. Importing this package registers the rules."""
+from . import derived, hydra, plain  # noqa: F401

@@ -14,7 +14,7 @@ from typing import Optional
 
 import libcst as cst
 
-from expreview.facts.analysis import agreed_argument, resolve
+from expreview.facts.values import agreed_argument, resolve
 from expreview.sources.index import Function, Index, dotted_name, iter_subtree, string_value
 from expreview.sources.pyfile import PythonSource
 

@@ -4,18 +4,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional
+from typing import Any, Iterator, Optional
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from expreview.bundle import Bundle
 from expreview.checks.dep.distributions import NOT_IMPORTED_BY_DESIGN, OTHER_FRAMEWORKS, STDLIB, candidates, provides
+from expreview.facts.cache import bundle_fact
 from expreview.findings import ERROR, WARNING
 from expreview.rule import Example, Hit, rule
+from expreview.sources.index import Import
+from expreview.sources.pyfile import PythonSource
 from expreview.sources.tomlfile import TomlSource
 
-ALL = ("base", "derived", "hydra")
 PYPROJECT = "pyproject.toml"
 _GOOD_TOML = '[project]\nname = "exp"\nversion = "0.1.0"\nrequires-python = ">=3.10"\ndependencies = ["torch>=2.0", "PyYAML>=6.0"]\n'
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -27,13 +29,10 @@ class Declared:
     line: int
 
 
+@bundle_fact
 def declared(bundle: Bundle) -> Optional[list[Declared]]:
     """What pyproject.toml declares, read leniently (a table of dependencies counts too).
     None when there is no readable pyproject.toml."""
-    return bundle.memo("declared", lambda: _declared(bundle))
-
-
-def _declared(bundle: Bundle) -> Optional[list[Declared]]:
     doc = bundle.toml(PYPROJECT)
     if doc is None or doc.data is None:
         return None
@@ -77,7 +76,7 @@ _VALID = [Example(files={PYPROJECT: _GOOD_TOML}),
 
 
 @rule(
-    code="DEP001", name="invalid-pyproject", stages=ALL, severity=ERROR,
+    code="DEP001", name="invalid-pyproject", severity=ERROR,
     criterion="All imports and dependencies are properly specified: pyproject.toml is a valid "
               "PEP 621 project that `uv run` accepts.",
     rationale="`uv run` refuses a project whose `[project.dependencies]` is a table, whose "
@@ -90,7 +89,7 @@ _VALID = [Example(files={PYPROJECT: _GOOD_TOML}),
     ],
     valid=_VALID,
 )
-def invalid_pyproject(bundle: Bundle):
+def invalid_pyproject(bundle: Bundle) -> Iterator[Hit]:
     doc = bundle.toml(PYPROJECT)
     if doc is None:
         return
@@ -170,11 +169,14 @@ def _requirement_problem(item) -> Optional[str]:
 
 
 @lru_cache(maxsize=1)
-def _validator():
+def pyproject_validator() -> Any:
     """validate-pyproject's validator, built once: compiling its schema costs more than a review."""
-    from validate_pyproject import api
+    from validate_pyproject import api  # here, not at import time: importing it slows `expreview check`'s start
 
     return api.Validator(plugins=[])
+
+
+_validator = pyproject_validator  # the name expreview/cli.py still imports; drop once it uses pyproject_validator
 
 
 def _schema_problems(doc: TomlSource, data: dict, skip_dependencies: bool):
@@ -184,7 +186,7 @@ def _schema_problems(doc: TomlSource, data: dict, skip_dependencies: bool):
     except ImportError:  # pragma: no cover - a declared dependency
         return []
     try:
-        _validator()(data)
+        pyproject_validator()(data)
     except errors.ValidationError as exc:
         name = (exc.name or "").strip("`")
         if skip_dependencies and name.startswith("project.dependencies"):
@@ -203,12 +205,13 @@ def _import_is_local(bundle: Bundle, module: str) -> bool:
         or top in ("train", "evaluate", "preprocess", "model", "main")
 
 
-def third_party_imports(bundle: Bundle):
+@bundle_fact
+def third_party_imports(bundle: Bundle) -> list[tuple[PythonSource, Import]]:
     """(source, import) for every absolute import that is neither stdlib nor the project."""
-    return bundle.memo("third_party_imports", lambda: list(_third_party_imports(bundle)))
+    return list(_third_party_imports(bundle))
 
 
-def _third_party_imports(bundle: Bundle):
+def _third_party_imports(bundle: Bundle) -> Iterator[tuple[PythonSource, Import]]:
     for source in bundle.python_files():
         for imp in source.index.imports:
             if imp.level or not imp.module and imp.name is None:
@@ -221,7 +224,7 @@ def _third_party_imports(bundle: Bundle):
 
 
 @rule(
-    code="DEP002", name="undeclared-dependency", stages=ALL, severity=ERROR,
+    code="DEP002", name="undeclared-dependency", severity=ERROR,
     criterion="All imports and dependencies are properly specified: every third-party module the "
               "code imports is declared in `project.dependencies`.",
     rationale="uv installs only what is declared; an undeclared import fails with "
@@ -229,7 +232,7 @@ def _third_party_imports(bundle: Bundle):
     invalid=[Example(files={PYPROJECT: _GOOD_TOML, "src/train.py": "import numpy as np\nimport torch\nimport yaml\n"})],
     valid=[Example(files={PYPROJECT: _GOOD_TOML, "src/train.py": "import os\nimport torch\nimport yaml\n"})],
 )
-def undeclared_dependency(bundle: Bundle):
+def undeclared_dependency(bundle: Bundle) -> Iterator[Hit]:
     deps = declared(bundle)
     if deps is None:
         return
@@ -250,14 +253,14 @@ def undeclared_dependency(bundle: Bundle):
 
 
 @rule(
-    code="DEP003", name="non-pytorch-framework", stages=ALL, severity=ERROR,
+    code="DEP003", name="non-pytorch-framework", severity=ERROR,
     criterion="Uses PyTorch exclusively for deep learning components.",
     rationale="The experiment's infrastructure assumes PyTorch; a second framework doubles the "
               "install and splits the model code.",
     invalid=[Example(files={PYPROJECT: _GOOD_TOML, "src/model.py": "import tensorflow as tf\n"})],
     valid=[Example(files={PYPROJECT: _GOOD_TOML, "src/model.py": "import torch\n"})],
 )
-def other_framework(bundle: Bundle):
+def other_framework(bundle: Bundle) -> Iterator[Hit]:
     for source, imp in third_party_imports(bundle):
         top = imp.module.split(".")[0]
         if top in OTHER_FRAMEWORKS:
@@ -269,14 +272,14 @@ def other_framework(bundle: Bundle):
 
 
 @rule(
-    code="DEP004", name="unused-dependency", stages=ALL, severity=WARNING,
+    code="DEP004", name="unused-dependency", severity=WARNING,
     criterion="All imports and dependencies are properly specified: nothing is declared that no file imports.",
     rationale="An unused dependency slows every install and often marks code that was planned and "
               "never written (seed 002 declares `datasets` but loads no dataset).",
     invalid=[Example(files={PYPROJECT: _GOOD_TOML, "src/train.py": "import torch\n"})],
     valid=[Example(files={PYPROJECT: _GOOD_TOML, "src/train.py": "import torch\nimport yaml\n"})],
 )
-def unused_dependency(bundle: Bundle):
+def unused_dependency(bundle: Bundle) -> Iterator[Hit]:
     deps = declared(bundle)
     if not deps:
         return

@@ -1,0 +1,54 @@
+"""EVAL: evaluate.py writes each run's metrics and the aggregated comparison (hydra stage)."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from expreview.bundle import Bundle
+from expreview.checks.wb import EVALUATE, EVALUATE_EXAMPLE
+from expreview.findings import ERROR
+from expreview.rule import Example, Hit, rule
+
+
+@rule(
+    code="EVAL001", name="per-run-metrics", severity=ERROR,
+    criterion="evaluate.py exports run-specific metrics to `{results_dir}/{run_id}/metrics.json`.",
+    rationale="The paper pipeline reads each run's metrics from that file.",
+    invalid=[Example(files={EVALUATE: EVALUATE_EXAMPLE.replace("\"metrics.json\"", "\"summary.json\"")})],
+    valid=[Example(files={EVALUATE: EVALUATE_EXAMPLE})],
+)
+def per_run_metrics(bundle: Bundle) -> Iterator[Hit]:
+    source = bundle.python(EVALUATE)
+    if source is None or not source.ok or bundle.option("eval_outputs", "aggregated") == "none":
+        return
+    if not any(s.value.endswith("metrics.json") and "aggregated" not in s.value for s in source.index.strings):
+        yield Hit(EVALUATE, "src/evaluate.py writes no {results_dir}/{run_id}/metrics.json; export each run's "
+                            "metrics there")
+
+
+_AGGREGATE_KEYS = ("primary_metric", "metrics", "best_proposed", "best_baseline", "gap")
+
+
+@rule(
+    code="EVAL002", name="aggregated-metrics", severity=ERROR,
+    criterion="evaluate.py exports `{results_dir}/comparison/aggregated_metrics.json` with "
+              "primary_metric, metrics, best_proposed, best_baseline and gap.",
+    rationale="The paper pipeline reads the comparison from that file with exactly these keys.",
+    invalid=[Example(files={EVALUATE: EVALUATE_EXAMPLE.replace("\"gap\": ", "\"improvement\": ")})],
+    valid=[Example(files={EVALUATE: EVALUATE_EXAMPLE})],
+)
+def aggregated_metrics(bundle: Bundle) -> Iterator[Hit]:
+    source = bundle.python(EVALUATE)
+    outputs = bundle.option("eval_outputs", "aggregated")
+    if source is None or not source.ok or outputs == "none":
+        return
+    texts = {s.value for s in source.index.strings}
+    if not any("aggregated_metrics.json" in t for t in texts):
+        yield Hit(EVALUATE, "src/evaluate.py writes no {results_dir}/comparison/aggregated_metrics.json; export "
+                            "the comparison there")
+        return
+    missing = [k for k in _AGGREGATE_KEYS if k not in texts]
+    if missing and outputs == "aggregated":
+        yield Hit(EVALUATE, f"aggregated_metrics.json lacks {', '.join(missing)}; it needs primary_metric, metrics, "
+                            "best_proposed, best_baseline and gap")
+    if "comparison" not in texts and not any("comparison/" in t for t in texts):
+        yield Hit(EVALUATE, "aggregated_metrics.json is not written under {results_dir}/comparison/; write it there")

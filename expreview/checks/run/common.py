@@ -1,0 +1,45 @@
+"""What the RUN rules share: the orchestrating script, the commands that start a child process,
+and the sequential main that the rule examples vary."""
+from __future__ import annotations
+
+from typing import Optional
+
+from expreview.bundle import Bundle
+from expreview.sources.pyfile import PythonSource
+
+MAIN = "src/main.py"
+SUBPROCESS_CALLS = {
+    "subprocess.run", "subprocess.Popen", "subprocess.call", "subprocess.check_call",
+    "subprocess.check_output", "os.system", "os.execv", "os.execvp", "os.spawnv",
+    "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell",
+}
+
+SEQUENTIAL_MAIN = '''import subprocess
+import sys
+import yaml
+
+
+def run_one(run, results_dir):
+    cmd = [sys.executable, "-m", "src.train", "--run-id", run["run_id"], "--results-dir", results_dir]
+    with open(f"{results_dir}/{run['run_id']}/stdout.log", "w") as out, open(f"{results_dir}/{run['run_id']}/stderr.log", "w") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout, stderr = proc.communicate()
+        out.write(stdout)
+        err.write(stderr)
+        sys.stdout.write(stdout)
+        sys.stderr.write(stderr)
+
+
+def main(smoke, results_dir):
+    path = "config/smoke_test.yaml" if smoke else "config/full_experiment.yaml"
+    with open(path) as fh:
+        cfg = yaml.safe_load(fh)
+    for run in cfg["runs"]:
+        run_one(run, results_dir)
+'''
+
+
+def main_source(bundle: Bundle) -> Optional[PythonSource]:
+    """src/main.py, when it is in the bundle and parses."""
+    source = bundle.python(MAIN)
+    return source if source is not None and source.ok else None

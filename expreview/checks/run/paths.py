@@ -1,0 +1,83 @@
+"""RUN: what src/main.py reads and writes: the two run configs, and each run's log files."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from expreview.bundle import Bundle
+from expreview.checks.run.common import MAIN, SEQUENTIAL_MAIN, main_source
+from expreview.facts.launches import launches
+from expreview.findings import ERROR
+from expreview.rule import Example, Hit, rule
+from expreview.sources.index import Index
+
+
+# -- RUN001 ------------------------------------------------------------------
+
+@rule(
+    code="RUN001", name="main-reads-configs", severity=ERROR,
+    criterion="main.py reads configuration YAML files (config/smoke_test.yaml for --smoke-test, "
+              "config/full_experiment.yaml for --full-experiment).",
+    rationale="Run variations live in the two YAML files; a main that does not read them runs "
+              "something else than the experiment.",
+    invalid=[Example(files={MAIN: SEQUENTIAL_MAIN.replace('"config/full_experiment.yaml"', '"config/full.yaml"')})],
+    valid=[Example(files={MAIN: SEQUENTIAL_MAIN})],
+)
+def main_reads_configs(bundle: Bundle) -> Iterator[Hit]:
+    source = main_source(bundle)
+    if source is None:
+        return
+    index = source.index
+    texts = [s.value for s in index.strings]
+    for name in ("smoke_test", "full_experiment"):
+        if not any(name in t for t in texts):
+            yield Hit(MAIN, f"src/main.py never names config/{name}.yaml; read it (yaml.safe_load) when "
+                            f"`--{name.replace('_', '-')}` is given")
+    loads = [c for c in index.calls if c.qualname.startswith("yaml.") and "load" in c.qualname
+             or c.name.endswith("OmegaConf.load") or c.qualname.endswith("OmegaConf.load")]
+    if not loads:
+        yield Hit(MAIN, "src/main.py loads no YAML file; read the run variations from the config with "
+                        "yaml.safe_load")
+
+
+# -- RUN004 ------------------------------------------------------------------
+
+@rule(
+    code="RUN004", name="run-logs", severity=ERROR,
+    criterion="main.py redirects each subprocess stdout/stderr to `{results_dir}/{run_id}/stdout.log` "
+              "and `stderr.log` while forwarding to main stdout/stderr.",
+    rationale="The per-run logs are the record of what each run printed; forwarding keeps the "
+              "pipeline's own log complete.",
+    invalid=[Example(files={MAIN: SEQUENTIAL_MAIN.replace("stdout.log", "out.txt")}),
+             Example(files={MAIN: SEQUENTIAL_MAIN.replace("        sys.stdout.write(stdout)\n        sys.stderr.write(stderr)\n", "")})],
+    valid=[Example(files={MAIN: SEQUENTIAL_MAIN})],
+)
+def run_logs(bundle: Bundle) -> Iterator[Hit]:
+    source = main_source(bundle)
+    if source is None:
+        return
+    index = source.index
+    if not launches(source):
+        return
+    texts = [s.value for s in index.strings]
+    for name in ("stdout.log", "stderr.log"):
+        if not any(name in t for t in texts):
+            yield Hit(MAIN, f"no child's output is written to {{results_dir}}/{{run_id}}/{name}; open that "
+                            "file per run and copy the child's stream into it")
+    if not _forwards(index):
+        yield Hit(MAIN, "the children's output goes only to the log files, not to main's own stdout/stderr; "
+                        "also write each line to sys.stdout / sys.stderr")
+
+
+def _forwards(index: Index) -> bool:
+    if any(a.name.startswith(("sys.stdout", "sys.stderr", "sys.__stdout__", "sys.__stderr__")) for a in index.attributes):
+        return True
+    if any("tee" in s.value.split() for s in index.strings):
+        return True
+    readers = {c.scope.name for c in index.calls
+               if c.scope is not None and c.name.endswith((".readline", ".read", ".readlines", ".communicate"))}
+    readers |= {a.scope.name for a in index.attributes if a.scope is not None and a.name.endswith((".stdout", ".stderr"))}
+    return any(
+        (c.name in ("print",) or c.name.endswith((".print", ".info", ".write_line")))
+        and c.scope is not None and c.scope.name in readers
+        for c in index.calls
+    )

@@ -1,0 +1,65 @@
+"""What a name or parameter holds: the one value assigned to a name, the calls of a function,
+and the argument every call passes for a parameter."""
+from __future__ import annotations
+
+from typing import Callable, Iterable, Iterator, Optional, TypeVar
+
+import libcst as cst
+
+from expreview.sources.index import Call, Function, Index
+from expreview.sources.pyfile import PythonSource
+
+T = TypeVar("T")
+
+
+def resolve(index: Index, expr: cst.CSTNode, scope: Optional[Function], depth: int = 0) -> cst.CSTNode:
+    """Follow a name to the one value assigned to it, when there is exactly one."""
+    while isinstance(expr, cst.Name) and depth < 8:
+        values = [v for v in index.assigned(expr.value, scope) if v is not None]
+        if len(values) != 1 or isinstance(values[0], cst.Name) and values[0].value == expr.value:
+            return expr
+        expr = values[0]
+        depth += 1
+    return expr
+
+
+def call_sites(source: PythonSource, fn: Function,
+               sources: Iterable[PythonSource] = ()) -> Iterator[tuple[PythonSource, Call]]:
+    """(file, call) for every call of `fn`: by name (or self./cls.) in its own file, and in the
+    other `sources` as `module.fn` or as a name imported from fn's module."""
+    own = {fn.name} if fn.class_name is None else {f"self.{fn.name}", f"cls.{fn.name}"}
+    stem = source.path.rsplit("/", 1)[-1][:-3]
+    for caller in sources or (source,):
+        if caller is source:
+            names = own
+        else:
+            imported = any(imp.name == fn.name and (imp.module or "").split(".")[-1] == stem
+                           for imp in caller.index.imports)
+            names = {fn.name} if imported else set()
+        for call in caller.index.calls:
+            if call.name in names or caller is not source and call.name.endswith("." + fn.name):
+                yield caller, call
+
+
+def argument(call: Call, fn: Function, param: str) -> Optional[cst.CSTNode]:
+    """What `call` passes for `fn`'s parameter `param`."""
+    if param not in fn.params:
+        return None
+    position = fn.params.index(param) - (1 if fn.params[0] in ("self", "cls") else 0)
+    return call.keyword(param) or (call.positional(position) if position >= 0 else None)
+
+
+def agreed_argument(source: PythonSource, fn: Function, param: str, sources: Iterable[PythonSource],
+                    judge: Callable[[PythonSource, Call, cst.CSTNode], Optional[T]]) -> Optional[T]:
+    """`judge(caller, call, arg)` for the argument every call passes, when all calls agree
+    (None when there is no call, an argument is missing, or callers disagree)."""
+    found: Optional[T] = None
+    for caller, call in call_sites(source, fn, sources):
+        arg = argument(call, fn, param)
+        if arg is None:
+            return None
+        value = judge(caller, call, arg)
+        if value is None or found is not None and value != found:
+            return None
+        found = value
+    return found
