@@ -2,6 +2,7 @@
 reviewer criterion it enforces, a check, and its own failing and passing examples."""
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional, Union
 
@@ -14,15 +15,39 @@ from expreview.findings import FILE_SPAN, Finding, Span
 from expreview.inputs.files import add_file
 
 
+def example_text(text: str) -> str:
+    """A file text as an example writes it: a text that starts with a newline is indented code
+    (a triple-quoted string in the rule's module), dedented and without that first newline."""
+    if text.startswith("\n") and text.strip():
+        return textwrap.dedent(text)[1:]
+    return text
+
+
 @dataclass(frozen=True)
 class Example:
-    """A small bundle that a rule must flag (invalid) or leave alone (valid)."""
+    """A small bundle that a rule must flag (invalid) or leave alone (valid).
+
+    An invalid example may pin where its finding is (`line`, 1-based, in `path`, by default the
+    first file) and a fragment of its message (`message`); the rule-example test checks both."""
     files: dict[str, str]
     stage: Optional[str] = None
     options: dict[str, Any] = field(default_factory=dict)
     run_variations: Optional[list[str]] = None
     base: Optional[dict[str, str]] = None
     raw: dict[str, bytes] = field(default_factory=dict)  # files as bytes, read as a loader reads them
+    line: Optional[int] = None
+    message: Optional[str] = None
+    path: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        # frozen: the normalised texts replace the written ones once, here
+        object.__setattr__(self, "files", {p: example_text(t) for p, t in self.files.items()})
+        if self.base is not None:
+            object.__setattr__(self, "base", {p: example_text(t) for p, t in self.base.items()})
+
+    @property
+    def pinned_path(self) -> str:
+        return self.path or next(iter(self.files), "")
 
     def bundle(self, default_stage: str) -> Bundle:
         base = Bundle(files=dict(self.base), stage="base") if self.base is not None else None

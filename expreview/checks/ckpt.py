@@ -17,12 +17,24 @@ from expreview.sources.index import dotted_name
     criterion="Model saving/loading mechanisms are implemented.",
     rationale="A checkpoint that nothing loads cannot be evaluated or resumed; the reviewer asks "
               "for both halves. Loading a hub model by id is not loading the saved model.",
-    invalid=[Example(files={"src/train.py": "import torch\n\n\ndef save(model, path):\n"
-                                            "    torch.save(model.state_dict(), path)\n"})],
-    valid=[Example(files={"src/train.py": "import torch\n\n\ndef save(model, path):\n"
-                                          "    torch.save(model.state_dict(), path)\n\n\n"
-                                          "def load(model, path):\n"
-                                          "    model.load_state_dict(torch.load(path, map_location='cpu'))\n"})],
+    invalid=[Example(files={"src/train.py": """
+        import torch
+
+
+        def save(model, path):
+            torch.save(model.state_dict(), path)
+        """}, line=5, message='no file loads a saved model')],
+    valid=[Example(files={"src/train.py": """
+        import torch
+
+
+        def save(model, path):
+            torch.save(model.state_dict(), path)
+
+
+        def load(model, path):
+            model.load_state_dict(torch.load(path, map_location='cpu'))
+        """})],
 )
 def checkpoint_never_loaded(bundle: Bundle) -> Iterator[Hit]:
     saves, torch_load, load_state, pretrained_local = [], False, False, False

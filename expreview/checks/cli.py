@@ -93,7 +93,7 @@ def parser_spec(source: PythonSource) -> Optional[ParserSpec]:
               "`--results-dir <path>` argument.",
     rationale="The pipeline calls `python -m src.main --smoke-test --results-dir …`; argparse "
               "exits with status 2 on a flag it does not know.",
-    invalid=[Example(files={MAIN: _MAIN_OK.replace("--results-dir", "--output")})],
+    invalid=[Example(files={MAIN: _MAIN_OK.replace("--results-dir", "--output")}, line=7)],
     valid=[Example(files={MAIN: _MAIN_OK})],
 )
 def main_flags(bundle: Bundle) -> Iterator[Hit]:
@@ -116,20 +116,49 @@ def main_flags(bundle: Bundle) -> Iterator[Hit]:
     rationale="A flag the child's parser does not define, or a required flag main never passes, "
               "makes every run exit with status 2 before training starts.",
     invalid=[Example(files={
-        MAIN: "import subprocess, sys\nsubprocess.run([sys.executable, '-m', 'src.train', '--config', 'c.yaml', '--device', '0'])\n",
-        "src/train.py": "import argparse\np = argparse.ArgumentParser()\np.add_argument('--config', required=True)\n"
-                        "p.add_argument('--results-dir', required=True)\nargs = p.parse_args()\n"}),
+        MAIN: """
+            import subprocess, sys
+            subprocess.run([sys.executable, '-m', 'src.train', '--config', 'c.yaml', '--device', '0'])
+            """,
+        "src/train.py": """
+            import argparse
+            p = argparse.ArgumentParser()
+            p.add_argument('--config', required=True)
+            p.add_argument('--results-dir', required=True)
+            args = p.parse_args()
+            """}),
              Example(files={  # the module named through a constant
-        MAIN: "import subprocess, sys\nTRAIN = 'src.train'\n\n\ndef run(python):\n"
-              "    subprocess.run([python, '-u', '-m', TRAIN, '--config', 'c.yaml'])\n",
-        "src/train.py": "import argparse\np = argparse.ArgumentParser()\np.add_argument('--config', required=True)\n"
-                        "p.add_argument('--results-dir', required=True)\nargs = p.parse_args()\n"})],
+        MAIN: """
+            import subprocess, sys
+            TRAIN = 'src.train'
+
+
+            def run(python):
+                subprocess.run([python, '-u', '-m', TRAIN, '--config', 'c.yaml'])
+            """,
+        "src/train.py": """
+            import argparse
+            p = argparse.ArgumentParser()
+            p.add_argument('--config', required=True)
+            p.add_argument('--results-dir', required=True)
+            args = p.parse_args()
+            """}, line=6)],
     valid=[Example(files={
-        MAIN: "import subprocess, sys\ncmd = [sys.executable, '-m', 'src.train', '--config', 'c.yaml']\n"
-              "cmd += ['--results-dir', 'out']\nfor key, value in {'seed': 1}.items():\n"
-              "    cmd.append(f'--{key}')\nsubprocess.run(cmd)\n",
-        "src/train.py": "import argparse\np = argparse.ArgumentParser()\np.add_argument('--config', required=True)\n"
-                        "p.add_argument('--results-dir', required=True)\nargs = p.parse_args()\n"})],
+        MAIN: """
+            import subprocess, sys
+            cmd = [sys.executable, '-m', 'src.train', '--config', 'c.yaml']
+            cmd += ['--results-dir', 'out']
+            for key, value in {'seed': 1}.items():
+                cmd.append(f'--{key}')
+            subprocess.run(cmd)
+            """,
+        "src/train.py": """
+            import argparse
+            p = argparse.ArgumentParser()
+            p.add_argument('--config', required=True)
+            p.add_argument('--results-dir', required=True)
+            args = p.parse_args()
+            """})],
 )
 def subprocess_contract(bundle: Bundle) -> Iterator[Hit]:
     source = bundle.python(MAIN)
@@ -174,11 +203,19 @@ def _parses_key_values(source: PythonSource) -> bool:
               "parsed by json.loads.",
     rationale="argparse positionals receive the literal `results_dir=/x` (seed 004), and "
               "`--results-dir` options reject `results_dir=/x`; run_ids is a JSON list.",
-    invalid=[Example(files={"src/evaluate.py": "import argparse, json\np = argparse.ArgumentParser()\n"
-                                               "p.add_argument('results_dir')\np.add_argument('run_ids')\n"
-                                               "args = p.parse_args()\nrun_ids = json.loads(args.run_ids)\n"})],
-    valid=[Example(files={"src/evaluate.py": "import json, sys\nargs = dict(a.split('=', 1) for a in sys.argv[1:])\n"
-                                             "run_ids = json.loads(args['run_ids'])\n"})],
+    invalid=[Example(files={"src/evaluate.py": """
+        import argparse, json
+        p = argparse.ArgumentParser()
+        p.add_argument('results_dir')
+        p.add_argument('run_ids')
+        args = p.parse_args()
+        run_ids = json.loads(args.run_ids)
+        """})],
+    valid=[Example(files={"src/evaluate.py": """
+        import json, sys
+        args = dict(a.split('=', 1) for a in sys.argv[1:])
+        run_ids = json.loads(args['run_ids'])
+        """})],
 )
 def key_value_cli(bundle: Bundle) -> Iterator[Hit]:
     for path in ("src/main.py", "src/evaluate.py"):

@@ -32,7 +32,13 @@ def _pairs(bundle: Bundle, suffix: str = ""):
     rationale="A base function that disappears is usually an omission by the generator; whatever "
               "called it now fails, or the behaviour it implemented is gone.",
     invalid=[Example(base={"src/train.py": _BASE_TRAIN},
-                     files={"src/train.py": "import torch\n\n\ndef train_epoch(model, data):\n    return 0.0\n"})],
+                     files={"src/train.py": """
+                         import torch
+
+
+                         def train_epoch(model, data):
+                             return 0.0
+                         """}, line=1)],
     valid=[Example(base={"src/train.py": _BASE_TRAIN},
                    files={"src/train.py": _BASE_TRAIN + "\n\ndef warm_start(model):\n    return model\n"})],
 )
@@ -70,7 +76,7 @@ def _code_lines(text: str) -> int:
               "(threshold: profile option `min_length_ratio`).",
     rationale="A derived file much shorter than its base has usually been truncated by the "
               "generator; whatever was cut is silently gone.",
-    invalid=[Example(base={"src/evaluate.py": "x = 1\n" * 40}, files={"src/evaluate.py": "x = 1\n" * 10})],
+    invalid=[Example(base={"src/evaluate.py": "x = 1\n" * 40}, files={"src/evaluate.py": "x = 1\n" * 10}, line=1)],
     valid=[Example(base={"src/evaluate.py": "x = 1\n" * 40}, files={"src/evaluate.py": "x = 1\n" * 45})],
 )
 def derived_file_truncated(bundle: Bundle) -> Iterator[Hit]:
@@ -88,10 +94,22 @@ def derived_file_truncated(bundle: Bundle) -> Iterator[Hit]:
               "its placeholders.",
     rationale="When the generator leaves a file unchanged, the pipeline restores the base file, "
               "placeholders included: nothing was replaced in it.",
-    invalid=[Example(base={"src/preprocess.py": "# DATASET_PLACEHOLDER: real loader goes here\nDATA = []\n"},
-                     files={"src/preprocess.py": "# DATASET_PLACEHOLDER: real loader goes here\nDATA = []\n"})],
-    valid=[Example(base={"src/preprocess.py": "# DATASET_PLACEHOLDER: real loader goes here\nDATA = []\n"},
-                   files={"src/preprocess.py": "from sklearn.datasets import load_digits\nDATA = load_digits()\n"})],
+    invalid=[Example(base={"src/preprocess.py": """
+        # DATASET_PLACEHOLDER: real loader goes here
+        DATA = []
+        """},
+                     files={"src/preprocess.py": """
+                         # DATASET_PLACEHOLDER: real loader goes here
+                         DATA = []
+                         """}, line=1)],
+    valid=[Example(base={"src/preprocess.py": """
+        # DATASET_PLACEHOLDER: real loader goes here
+        DATA = []
+        """},
+                   files={"src/preprocess.py": """
+                       from sklearn.datasets import load_digits
+                       DATA = load_digits()
+                       """})],
 )
 def base_file_unchanged(bundle: Bundle) -> Iterator[Hit]:
     for path, base_text, text in _pairs(bundle):
@@ -114,10 +132,29 @@ _PLOT_CALL = re.compile(r"\.(legend|annotate|text|bar_label)\s*\(")
               "annotations the base drew.",
     rationale="Dropping `legend`/`annotate`/`text` calls makes the derived figures less readable "
               "than the base's, which the reviewer counts as quality degradation.",
-    invalid=[Example(base={"src/train.py": "import matplotlib.pyplot as plt\nplt.plot([1])\nplt.text(0, 1, 'a')\nplt.legend()\n"},
-                     files={"src/train.py": "import matplotlib.pyplot as plt\nplt.plot([1])\nplt.legend()\n"})],
-    valid=[Example(base={"src/train.py": "import matplotlib.pyplot as plt\nplt.plot([1])\nplt.text(0, 1, 'a')\nplt.legend()\n"},
-                   files={"src/train.py": "import matplotlib.pyplot as plt\nplt.plot([1])\nplt.text(0, 1, 'a')\nplt.legend()\n"})],
+    invalid=[Example(base={"src/train.py": """
+        import matplotlib.pyplot as plt
+        plt.plot([1])
+        plt.text(0, 1, 'a')
+        plt.legend()
+        """},
+                     files={"src/train.py": """
+                         import matplotlib.pyplot as plt
+                         plt.plot([1])
+                         plt.legend()
+                         """}, line=1)],
+    valid=[Example(base={"src/train.py": """
+        import matplotlib.pyplot as plt
+        plt.plot([1])
+        plt.text(0, 1, 'a')
+        plt.legend()
+        """},
+                   files={"src/train.py": """
+                       import matplotlib.pyplot as plt
+                       plt.plot([1])
+                       plt.text(0, 1, 'a')
+                       plt.legend()
+                       """})],
 )
 def plot_annotations_dropped(bundle: Bundle) -> Iterator[Hit]:
     for path, base_text, text in _pairs(bundle, ".py"):

@@ -13,7 +13,7 @@ from expreview.rule import Example, Hit, rule
     code="EVAL001", name="per-run-metrics", severity=ERROR,
     criterion="evaluate.py exports run-specific metrics to `{results_dir}/{run_id}/metrics.json`.",
     rationale="The paper pipeline reads each run's metrics from that file.",
-    invalid=[Example(files={EVALUATE: EVALUATE_EXAMPLE.replace("\"metrics.json\"", "\"summary.json\"")})],
+    invalid=[Example(files={EVALUATE: EVALUATE_EXAMPLE.replace("\"metrics.json\"", "\"summary.json\"")}, line=1)],
     valid=[Example(files={EVALUATE: EVALUATE_EXAMPLE})],
 )
 def per_run_metrics(bundle: Bundle) -> Iterator[Hit]:
@@ -33,7 +33,7 @@ _AGGREGATE_KEYS = ("primary_metric", "metrics", "best_proposed", "best_baseline"
     criterion="evaluate.py exports `{results_dir}/comparison/aggregated_metrics.json` with "
               "primary_metric, metrics, best_proposed, best_baseline and gap.",
     rationale="The paper pipeline reads the comparison from that file with exactly these keys.",
-    invalid=[Example(files={EVALUATE: EVALUATE_EXAMPLE.replace("\"gap\": ", "\"improvement\": ")})],
+    invalid=[Example(files={EVALUATE: EVALUATE_EXAMPLE.replace("\"gap\": ", "\"improvement\": ")}, line=1)],
     valid=[Example(files={EVALUATE: EVALUATE_EXAMPLE})],
 )
 def aggregated_metrics(bundle: Bundle) -> Iterator[Hit]:

@@ -167,8 +167,11 @@ _PLOT = (
               "figures as PDF.",
     rationale="The paper pipeline includes the PDFs evaluate writes; a PNG, or no figure at all, "
               "leaves the results section without its figures.",
-    invalid=[Example(files={EVALUATE: _PLOT.replace("accuracy.pdf", "accuracy.png")}),
-             Example(files={EVALUATE: "import json\nprint(json.dumps({}))\n"})],
+    invalid=[Example(files={EVALUATE: _PLOT.replace("accuracy.pdf", "accuracy.png")}, line=13),
+             Example(files={EVALUATE: """
+                 import json
+                 print(json.dumps({}))
+                 """}, line=1)],
     valid=[Example(files={EVALUATE: _PLOT})],
 )
 def figure_not_pdf(bundle: Bundle) -> Iterator[Hit]:
@@ -221,12 +224,19 @@ def _outside_images(parts: list[Part]) -> Optional[str]:
     rationale="The paper pipeline collects figures from `{results_dir}/images/` only; a figure "
               "saved per run or elsewhere is never included (seed 003).",
     invalid=[Example(files={EVALUATE: _PLOT.replace("os.path.join(results_dir, 'images', 'accuracy.pdf')",
-                                                  "os.path.join(results_dir, 'figures', 'accuracy.pdf')")}),
-             Example(files={"src/train.py": (
-                 "import matplotlib.pyplot as plt\nfrom pathlib import Path\n\n\n"
-                 "def run(results_dir: Path, run_id: str):\n    run_dir = results_dir / run_id\n"
-                 "    images = run_dir / 'images'\n    plt.plot([1, 2])\n    plt.legend(['a'])\n"
-                 "    plt.savefig(images / f'loss_{run_id}.pdf')\n")})],
+                                                  "os.path.join(results_dir, 'figures', 'accuracy.pdf')")}, line=13),
+             Example(files={"src/train.py": """
+                 import matplotlib.pyplot as plt
+                 from pathlib import Path
+
+
+                 def run(results_dir: Path, run_id: str):
+                     run_dir = results_dir / run_id
+                     images = run_dir / 'images'
+                     plt.plot([1, 2])
+                     plt.legend(['a'])
+                     plt.savefig(images / f'loss_{run_id}.pdf')
+                 """}, line=10)],
     valid=[Example(files={EVALUATE: _PLOT}),
            Example(files={EVALUATE: _PLOT.replace("os.path.join(results_dir, 'images', 'accuracy.pdf')",
                                                   "os.path.join(results_dir, 'figures', 'accuracy.pdf')")},
@@ -291,7 +301,7 @@ def _has_annotation(calls: list[Call]) -> bool:
     criterion="Proper figure quality: legends, annotations.",
     rationale="A comparison figure without a legend cannot be read; without annotated values the "
               "reader must guess the numbers.",
-    invalid=[Example(files={EVALUATE: _PLOT.replace("    ax.legend()\n", "")})],
+    invalid=[Example(files={EVALUATE: _PLOT.replace("    ax.legend()\n", "")}, line=7)],
     valid=[Example(files={EVALUATE: _PLOT})],
 )
 def figure_quality(bundle: Bundle) -> Iterator[Hit]:
@@ -324,8 +334,21 @@ def figure_quality(bundle: Bundle) -> Iterator[Hit]:
     criterion="train.py and main.py generate NO figures.",
     rationale="Figures are made once by evaluate from the WandB data of all runs; figures made "
               "during training are per process and uncollected.",
-    invalid=[Example(files={"src/train.py": "import matplotlib.pyplot as plt\n\n\ndef end(h):\n    plt.plot(h)\n    plt.savefig('loss.pdf')\n"})],
-    valid=[Example(files={"src/train.py": "import wandb\n\n\ndef end(run, h):\n    run.log({'loss': h[-1]})\n"})],
+    invalid=[Example(files={"src/train.py": """
+        import matplotlib.pyplot as plt
+
+
+        def end(h):
+            plt.plot(h)
+            plt.savefig('loss.pdf')
+        """}, line=6)],
+    valid=[Example(files={"src/train.py": """
+        import wandb
+
+
+        def end(run, h):
+            run.log({'loss': h[-1]})
+        """})],
 )
 def figures_outside_evaluate(bundle: Bundle) -> Iterator[Hit]:
     for path in ("src/train.py", "src/main.py"):
@@ -347,7 +370,7 @@ def figures_outside_evaluate(bundle: Bundle) -> Iterator[Hit]:
               "`comparison_{figure_topic}[_<condition>][_pairN].pdf` for comparisons.",
     rationale="Figures from all runs land in one paper; names without the run id or `comparison_` "
               "prefix collide and overwrite each other.",
-    invalid=[Example(files={EVALUATE: _PLOT.replace("'accuracy.pdf'", "'learning_curve.pdf'")})],
+    invalid=[Example(files={EVALUATE: _PLOT.replace("'accuracy.pdf'", "'learning_curve.pdf'")}, line=13)],
     valid=[Example(files={EVALUATE: _PLOT.replace("'accuracy.pdf'", "'comparison_accuracy.pdf'")}),
            Example(files={EVALUATE: _PLOT.replace("'accuracy.pdf'", "f'{run_id}_learning_curve.pdf'")})],
 )

@@ -35,8 +35,11 @@ _RUN = "run_id: r1\nmethod: proposed\nmodel:\n  name: mlp\ndataset:\n  name: dig
               "whose config_path/config_name resolve to config/config.yaml from src/.",
     rationale="`python -m src.main run=… results_dir=… mode=…` only works through Hydra; a wrong "
               "config_path fails with MissingConfigException before anything runs.",
-    invalid=[Example(files={MAIN: _MAIN.replace('"../config"', '"config"'), CONFIG: _CONFIG}),
-             Example(files={MAIN: "import argparse\np = argparse.ArgumentParser()\n", CONFIG: _CONFIG})],
+    invalid=[Example(files={MAIN: _MAIN.replace('"../config"', '"config"'), CONFIG: _CONFIG}, line=5),
+             Example(files={MAIN: """
+                 import argparse
+                 p = argparse.ArgumentParser()
+                 """, CONFIG: _CONFIG}, line=1)],
     valid=[Example(files={MAIN: _MAIN, CONFIG: _CONFIG})],
 )
 def hydra_entry_point(bundle: Bundle) -> Iterator[Hit]:
@@ -72,7 +75,7 @@ def hydra_entry_point(bundle: Bundle) -> Iterator[Hit]:
               "(profile option `runs_dir`).",
     rationale="`run={run_id}` must select `{runs_dir}/{run_id}.yaml`; run configs anywhere else are "
               "never loaded.",
-    invalid=[Example(files={MAIN: _MAIN.replace("config/runs/", "configs/"), CONFIG: _CONFIG, "config/runs/r1.yaml": _RUN})],
+    invalid=[Example(files={MAIN: _MAIN.replace("config/runs/", "configs/"), CONFIG: _CONFIG, "config/runs/r1.yaml": _RUN}, line=1)],
     valid=[Example(files={MAIN: _MAIN, CONFIG: _CONFIG, "config/runs/r1.yaml": _RUN}),
            Example(files={MAIN: _MAIN.replace("    run_cfg = f\"config/runs/{cfg.run}.yaml\"\n", "    run_cfg = cfg.run\n"),
                           CONFIG: _CONFIG.replace("  - _self_\n", "  - _self_\n  - runs@run: r1\n"),
@@ -141,7 +144,7 @@ def _assignments(bundle: Bundle):
               "`wandb.mode=\"online\"` (older prompts: `trial_mode=true`).",
     rationale="The pipeline's trial run checks that the code runs; without the overrides it trains "
               "for hours, logs to WandB and runs the whole Optuna study.",
-    invalid=[Example(files={MAIN: _MAIN.replace("            cfg.wandb.mode = \"disabled\"\n", ""), CONFIG: _CONFIG})],
+    invalid=[Example(files={MAIN: _MAIN.replace("            cfg.wandb.mode = \"disabled\"\n", ""), CONFIG: _CONFIG}, line=8)],
     valid=[Example(files={MAIN: _MAIN, CONFIG: _CONFIG})],
 )
 def mode_handling(bundle: Bundle) -> Iterator[Hit]:
@@ -198,7 +201,7 @@ _SECTIONS = ("run_id", "method", "model", "dataset", "training", "optuna")
               "optuna sections in every run config.",
     rationale="The code reads these sections for every run; a run config without one fails at the "
               "first access.",
-    invalid=[Example(files={"config/runs/r1.yaml": _RUN.replace("optuna:\n  n_trials: 0\n", "")})],
+    invalid=[Example(files={"config/runs/r1.yaml": _RUN.replace("optuna:\n  n_trials: 0\n", "")}, line=1)],
     valid=[Example(files={"config/runs/r1.yaml": _RUN})],
 )
 def run_config_sections(bundle: Bundle) -> Iterator[Hit]:
@@ -218,11 +221,24 @@ _SKLEARN_FETCH = "sklearn.datasets.fetch_"
     criterion="Uses `.cache/` as the cache directory for all datasets and models.",
     rationale="Runs share one download cache; without `cache_dir=\".cache/\"` every run downloads "
               "into the home directory of whatever machine it lands on.",
-    invalid=[Example(files={"src/preprocess.py": "from datasets import load_dataset\n\n\ndef data(cfg):\n"
-                                                 "    return load_dataset(cfg.dataset.name)\n"})],
-    valid=[Example(files={"src/preprocess.py": "from datasets import load_dataset as hf_load\n\n\ndef load_dataset(cfg):\n"
-                                               "    return hf_load(cfg.dataset.name, cache_dir=\"./.cache/\")\n\n\n"
-                                               "def data(cfg):\n    return load_dataset(cfg)\n"})],
+    invalid=[Example(files={"src/preprocess.py": """
+        from datasets import load_dataset
+
+
+        def data(cfg):
+            return load_dataset(cfg.dataset.name)
+        """}, line=5, message='pass cache_dir=".cache/"')],
+    valid=[Example(files={"src/preprocess.py": """
+        from datasets import load_dataset as hf_load
+
+
+        def load_dataset(cfg):
+            return hf_load(cfg.dataset.name, cache_dir="./.cache/")
+
+
+        def data(cfg):
+            return load_dataset(cfg)
+        """})],
 )
 def cache_dir(bundle: Bundle) -> Iterator[Hit]:
     local = {fn.name for source in bundle.python_files() for fn in source.index.functions}
@@ -259,7 +275,12 @@ def cache_dir(bundle: Bundle) -> Iterator[Hit]:
     criterion="config/config.yaml contains mandatory WandB settings (entity/project).",
     rationale="train and evaluate both address runs as `{entity}/{project}/{run_id}`; without them "
               "logging goes to a default project evaluate cannot find.",
-    invalid=[Example(files={CONFIG: "defaults:\n  - _self_\nwandb:\n  mode: online\n"})],
+    invalid=[Example(files={CONFIG: """
+        defaults:
+          - _self_
+        wandb:
+          mode: online
+        """}, line=1)],
     valid=[Example(files={CONFIG: _CONFIG})],
 )
 def wandb_settings(bundle: Bundle) -> Iterator[Hit]:

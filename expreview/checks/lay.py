@@ -73,7 +73,10 @@ def missing_file(bundle: Bundle) -> Iterator[Hit]:
               "functionality lives in the required files.",
     rationale="The pipeline copies only the required files; a helper module or `src/__init__.py` "
               "is lost and any import of it fails.",
-    invalid=[Example(files={**_BASE_FILES, "src/utils.py": "def helper():\n    return 1\n"})],
+    invalid=[Example(files={**_BASE_FILES, "src/utils.py": """
+        def helper():
+            return 1
+        """})],
     valid=[Example(files={**_BASE_FILES, "README.md": "# notes\n"})],
 )
 def extra_file(bundle: Bundle) -> Iterator[Hit]:
@@ -108,12 +111,18 @@ _SIBLINGS = ("train", "evaluate", "preprocess", "model", "main")
     rationale="Under `python -m src.main` only the repository root is on sys.path: `import train` "
               "fails, and `from src.utils import x` fails when src/utils.py is not in the bundle.",
     invalid=[
-        Example(files={**_BASE_FILES, "src/train.py": "from src.utils import set_seed\n"}),
-        Example(files={**_BASE_FILES, "src/train.py": "from model import Net\n"}),
-        Example(files={**_BASE_FILES, "src/train.py": "from .helpers import x\n"}),
+        Example(files={**_BASE_FILES, "src/train.py": "from src.utils import set_seed\n"}, line=1, message='which is not in the bundle'),
+        Example(files={**_BASE_FILES, "src/train.py": "from model import Net\n"}, line=1),
+        Example(files={**_BASE_FILES, "src/train.py": "from .helpers import x\n"}, line=1),
     ],
-    valid=[Example(files={**_BASE_FILES, "src/train.py": "from src.model import Net\nfrom . import preprocess\n",
-                          "src/model.py": "class Net:\n    pass\n"})],
+    valid=[Example(files={**_BASE_FILES, "src/train.py": """
+        from src.model import Net
+        from . import preprocess
+        """,
+                          "src/model.py": """
+                              class Net:
+                                  pass
+                              """})],
 )
 def unresolvable_import(bundle: Bundle) -> Iterator[Hit]:
     # `import evaluate` is Hugging Face's library when the project declares it.

@@ -65,11 +65,28 @@ def _has_run_id(source: PythonSource, dumps: Call) -> Optional[bool]:
               "`print(json.dumps({...}))`.",
     rationale="The pipeline parses train's stdout line by line; rich's `print_json`/`console.print` "
               "add colour codes and line breaks, and a record without `run_id` cannot be attributed.",
-    invalid=[Example(files={TRAIN: "from rich.console import Console\n\n\ndef main():\n"
-                                   "    Console().print_json(data={'run_id': 'a', 'acc': 1.0})\n"}),
-             Example(files={TRAIN: "import json\n\n\ndef main():\n    print(json.dumps({'acc': 1.0}))\n"})],
-    valid=[Example(files={TRAIN: "import json\n\n\ndef main():\n    result = {'run_id': 'a', 'acc': 1.0}\n"
-                                 "    print(json.dumps(result))\n"})],
+    invalid=[Example(files={TRAIN: """
+        from rich.console import Console
+
+
+        def main():
+            Console().print_json(data={'run_id': 'a', 'acc': 1.0})
+        """}, line=5, message='instead of `print(json.dumps({...}))`'),
+             Example(files={TRAIN: """
+                 import json
+
+
+                 def main():
+                     print(json.dumps({'acc': 1.0}))
+                 """}, line=5)],
+    valid=[Example(files={TRAIN: """
+        import json
+
+
+        def main():
+            result = {'run_id': 'a', 'acc': 1.0}
+            print(json.dumps(result))
+        """})],
 )
 def train_json_stdout(bundle: Bundle) -> Iterator[Hit]:
     source = bundle.python(TRAIN)
@@ -99,8 +116,14 @@ def train_json_stdout(bundle: Bundle) -> Iterator[Hit]:
               "(`print(json.dumps(...))`).",
     rationale="The pipeline reads the comparison from evaluate's stdout; rich output or prose is "
               "not parseable.",
-    invalid=[Example(files={EVALUATE: "from rich.console import Console\nConsole().print_json(data={'best': 'a'})\n"})],
-    valid=[Example(files={EVALUATE: "import json\nprint(json.dumps({'best': 'a'}, indent=2))\n"})],
+    invalid=[Example(files={EVALUATE: """
+        from rich.console import Console
+        Console().print_json(data={'best': 'a'})
+        """}, line=2)],
+    valid=[Example(files={EVALUATE: """
+        import json
+        print(json.dumps({'best': 'a'}, indent=2))
+        """})],
 )
 def evaluate_json_stdout(bundle: Bundle) -> Iterator[Hit]:
     source = bundle.python(EVALUATE)
@@ -126,10 +149,28 @@ def evaluate_json_stdout(bundle: Bundle) -> Iterator[Hit]:
     criterion="NO results.json or stdout JSON dumps in train.py (WandB is the only sink).",
     rationale="Hydra runs are read back from WandB; a results.json or JSON on stdout is a second, "
               "diverging record that nothing reads.",
-    invalid=[Example(files={TRAIN: "import json\n\n\ndef main(metrics):\n    print(json.dumps(metrics))\n"}),
-             Example(files={TRAIN: "import json\n\n\ndef main(metrics, d):\n"
-                                   "    with open(f'{d}/results.json', 'w') as fh:\n        json.dump(metrics, fh)\n"})],
-    valid=[Example(files={TRAIN: "import wandb\n\n\ndef main(run, metrics):\n    run.summary.update(metrics)\n"})],
+    invalid=[Example(files={TRAIN: """
+        import json
+
+
+        def main(metrics):
+            print(json.dumps(metrics))
+        """}, line=5),
+             Example(files={TRAIN: """
+                 import json
+
+
+                 def main(metrics, d):
+                     with open(f'{d}/results.json', 'w') as fh:
+                         json.dump(metrics, fh)
+                 """}, line=5)],
+    valid=[Example(files={TRAIN: """
+        import wandb
+
+
+        def main(run, metrics):
+            run.summary.update(metrics)
+        """})],
 )
 def train_writes_results(bundle: Bundle) -> Iterator[Hit]:
     source = bundle.python(TRAIN)

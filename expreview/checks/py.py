@@ -18,8 +18,14 @@ from expreview.rule import Example, Hit, rule
     code="PY001", name="syntax-error", severity=ERROR,
     criterion="The code is immediately executable: every Python file parses.",
     rationale="A syntax error stops the run before anything else happens.",
-    invalid=[Example(files={"src/train.py": "def main(:\n    pass\n"})],
-    valid=[Example(files={"src/train.py": "def main():\n    pass\n"})],
+    invalid=[Example(files={"src/train.py": """
+        def main(:
+            pass
+        """}, line=1)],
+    valid=[Example(files={"src/train.py": """
+        def main():
+            pass
+        """})],
 )
 def syntax_error(bundle: Bundle) -> Iterator[Hit]:
     for source in bundle.python_files():
@@ -36,8 +42,18 @@ _UNDEFINED = (flake_messages.UndefinedName, flake_messages.UndefinedLocal, flake
     code="PY002", name="undefined-name", severity=ERROR,
     criterion="The code is immediately executable: no undefined names.",
     rationale="An undefined name raises NameError when its line runs, often after hours of training.",
-    invalid=[Example(files={"src/train.py": "def main():\n    return undefined_helper(1)\n"})],
-    valid=[Example(files={"src/train.py": "def helper(x):\n    return x\n\n\ndef main():\n    return helper(1)\n"})],
+    invalid=[Example(files={"src/train.py": """
+        def main():
+            return undefined_helper(1)
+        """}, line=2)],
+    valid=[Example(files={"src/train.py": """
+        def helper(x):
+            return x
+
+
+        def main():
+            return helper(1)
+        """})],
 )
 def undefined_name(bundle: Bundle) -> Iterator[Hit]:
     for source in bundle.python_files():
@@ -57,15 +73,31 @@ def undefined_name(bundle: Bundle) -> Iterator[Hit]:
               "name that the code still calls.",
     rationale="`def load_dataset(...)` after `from datasets import load_dataset` makes every call "
               "reach the local function, which then calls itself with the library's arguments.",
-    invalid=[Example(files={"src/preprocess.py": (
-        "from datasets import load_dataset\n\n\ndef load_dataset(cfg):\n"
-        "    return load_dataset(cfg['name'])\n")})],
-    valid=[Example(files={"src/preprocess.py": (
-        "from datasets import load_dataset as hf_load_dataset\n\n\ndef load_dataset(cfg):\n"
-        "    return hf_load_dataset(cfg['name'])\n")}),
-           Example(files={"src/train.py": (  # a fallback for an optional import
-        "try:\n    from tqdm import tqdm\nexcept ImportError:\n    def tqdm(items, **kwargs):\n"
-        "        return items\n\n\nfor _ in tqdm(range(3)):\n    pass\n")})],
+    invalid=[Example(files={"src/preprocess.py": """
+        from datasets import load_dataset
+
+
+        def load_dataset(cfg):
+            return load_dataset(cfg['name'])
+        """}, line=4)],
+    valid=[Example(files={"src/preprocess.py": """
+        from datasets import load_dataset as hf_load_dataset
+
+
+        def load_dataset(cfg):
+            return hf_load_dataset(cfg['name'])
+        """}),
+           Example(files={"src/train.py": """
+               try:
+                   from tqdm import tqdm
+               except ImportError:
+                   def tqdm(items, **kwargs):
+                       return items
+
+
+               for _ in tqdm(range(3)):
+                   pass
+               """})],
 )
 def shadowed_import(bundle: Bundle) -> Iterator[Hit]:
     for source in bundle.python_files():
@@ -90,11 +122,29 @@ def shadowed_import(bundle: Bundle) -> Iterator[Hit]:
     code="PY004", name="missing-project-attribute", severity=ERROR,
     criterion="The code is immediately executable: names imported from the project's own modules exist.",
     rationale="`from src.model import RMSNorm` fails with ImportError when src/model.py defines no RMSNorm.",
-    invalid=[Example(files={"src/model.py": "class Net:\n    pass\n", "src/train.py": "from src.model import RMSNorm\n"}),
-             Example(files={"src/model.py": "class Net:\n    pass\n",
-                            "src/train.py": "from src import model\n\nnet = model.Network()\n"})],
-    valid=[Example(files={"src/model.py": "class Net:\n    pass\n",
-                          "src/train.py": "from src.model import Net\nfrom src import model\n\nnet = model.Net()\n"})],
+    invalid=[Example(files={"src/model.py": """
+        class Net:
+            pass
+        """, "src/train.py": "from src.model import RMSNorm\n"}),
+             Example(files={"src/model.py": """
+                 class Net:
+                     pass
+                 """,
+                            "src/train.py": """
+                                from src import model
+
+                                net = model.Network()
+                                """})],
+    valid=[Example(files={"src/model.py": """
+        class Net:
+            pass
+        """,
+                          "src/train.py": """
+                              from src.model import Net
+                              from src import model
+
+                              net = model.Net()
+                              """})],
 )
 def missing_attribute(bundle: Bundle) -> Iterator[Hit]:
     for source in bundle.python_files():
@@ -166,11 +216,23 @@ _LIBRARY_KEYS = {
     rationale="A batch key that no collate function, dataset or config produces raises KeyError at "
               "the first evaluation step (seed 004: `prompt_mask`).",
     invalid=[Example(files={
-        "src/preprocess.py": "def collate(items):\n    return {'prompt_ids': items}\n",
-        "src/train.py": "def step(batch):\n    return batch['prompt_ids'], batch['prompt_mask']\n"})],
+        "src/preprocess.py": """
+            def collate(items):
+                return {'prompt_ids': items}
+            """,
+        "src/train.py": """
+            def step(batch):
+                return batch['prompt_ids'], batch['prompt_mask']
+            """})],
     valid=[Example(files={
-        "src/preprocess.py": "def collate(items):\n    return {'prompt_ids': items, 'prompt_mask': items}\n",
-        "src/train.py": "def step(batch):\n    return batch['prompt_ids'], batch['prompt_mask']\n"})],
+        "src/preprocess.py": """
+            def collate(items):
+                return {'prompt_ids': items, 'prompt_mask': items}
+            """,
+        "src/train.py": """
+            def step(batch):
+                return batch['prompt_ids'], batch['prompt_mask']
+            """})],
 )
 def key_never_produced(bundle: Bundle) -> Iterator[Hit]:
     produced = _produced_keys(bundle)

@@ -25,13 +25,28 @@ _REAL_DATA_PREFIXES = ("torchvision.datasets.", "torchtext.datasets.", "torchaud
               "code (it should be a placeholder).",
     rationale="The base is shared by every derived experiment; a concrete dataset loader in it is "
               "replaced, duplicated or silently kept by each derivation.",
-    invalid=[Example(files={"src/preprocess.py": "from datasets import load_dataset\n\n\n"
-                                                 "def get_data():\n    return load_dataset('glue', 'mrpc')\n"}),
-             Example(files={"src/preprocess.py": "import torchvision\n\n\n"
-                                                 "def get_data():\n    return torchvision.datasets.CIFAR10('data')\n"})],
-    valid=[Example(files={"src/preprocess.py": "import torch\n\n\ndef get_data(n):\n"
-                                               "    # DATASET_PLACEHOLDER: the derive step loads the real dataset here\n"
-                                               "    return torch.randn(n, 8)\n"})],
+    invalid=[Example(files={"src/preprocess.py": """
+        from datasets import load_dataset
+
+
+        def get_data():
+            return load_dataset('glue', 'mrpc')
+        """}, line=5),
+             Example(files={"src/preprocess.py": """
+                 import torchvision
+
+
+                 def get_data():
+                     return torchvision.datasets.CIFAR10('data')
+                 """}, line=5)],
+    valid=[Example(files={"src/preprocess.py": """
+        import torch
+
+
+        def get_data(n):
+            # DATASET_PLACEHOLDER: the derive step loads the real dataset here
+            return torch.randn(n, 8)
+        """})],
 )
 def real_dataset(bundle: Bundle) -> Iterator[Hit]:
     for source in bundle.python_files():
@@ -74,13 +89,28 @@ def _literal_model_id(source, call):
               "(uses placeholders appropriately).",
     rationale="A hard-coded model id or architecture in the base decides what the experiment "
               "design leaves open; each derived experiment then has to undo it.",
-    invalid=[Example(files={"src/model.py": "from transformers import AutoModel\n\n\ndef build(cfg):\n"
-                                            "    name = cfg.get('name', 'bert-base-uncased')\n"
-                                            "    return AutoModel.from_pretrained(name)\n"}),
-             Example(files={"src/model.py": "from torchvision import models\n\n\ndef build():\n"
-                                            "    return models.resnet18(weights=None)\n"})],
-    valid=[Example(files={"src/model.py": "from transformers import AutoModel\n\n\ndef build(cfg):\n"
-                                          "    return AutoModel.from_pretrained(cfg['model']['name'])\n"})],
+    invalid=[Example(files={"src/model.py": """
+        from transformers import AutoModel
+
+
+        def build(cfg):
+            name = cfg.get('name', 'bert-base-uncased')
+            return AutoModel.from_pretrained(name)
+        """}, line=5),
+             Example(files={"src/model.py": """
+                 from torchvision import models
+
+
+                 def build():
+                     return models.resnet18(weights=None)
+                 """}, line=5)],
+    valid=[Example(files={"src/model.py": """
+        from transformers import AutoModel
+
+
+        def build(cfg):
+            return AutoModel.from_pretrained(cfg['model']['name'])
+        """})],
 )
 def hard_coded_model(bundle: Bundle) -> Iterator[Hit]:
     for source in bundle.python_files():

@@ -75,8 +75,14 @@ def _summary_writes(index: Index) -> list:
     criterion="train.py initializes WandB, calls `wandb.log()` at each training step/batch/epoch, and "
               "uses `wandb.summary[\"key\"] = value` for final/best metrics.",
     rationale="WandB is the only record of a hydra run; evaluate reads history and summary from it.",
-    invalid=[Example(files={TRAIN: _TRAIN.replace("    run.summary[\"best_val_accuracy\"] = best\n", "")}),
-             Example(files={TRAIN: "import json\n\n\ndef train():\n    print(json.dumps({'acc': 1}))\n"})],
+    invalid=[Example(files={TRAIN: _TRAIN.replace("    run.summary[\"best_val_accuracy\"] = best\n", "")}, line=1),
+             Example(files={TRAIN: """
+                 import json
+
+
+                 def train():
+                     print(json.dumps({'acc': 1}))
+                 """})],
     valid=[Example(files={TRAIN: _TRAIN})],
 )
 def wandb_logging(bundle: Bundle) -> Iterator[Hit]:
@@ -198,7 +204,7 @@ def metric_never_logged(bundle: Bundle) -> Iterator[Hit]:
               "`wandb.Api().run(f\"{entity}/{project}/{run_id}\")`.",
     rationale="Hard-coded entity/project strings point evaluate at someone else's project as soon as "
               "the config changes (seed 004).",
-    invalid=[Example(files={EVALUATE: EVALUATE_EXAMPLE.replace("f\"{entity}/{project}/{run_id}\"", "f\"me/exp/{run_id}\"")})],
+    invalid=[Example(files={EVALUATE: EVALUATE_EXAMPLE.replace("f\"{entity}/{project}/{run_id}\"", "f\"me/exp/{run_id}\"")}, line=18)],
     valid=[Example(files={EVALUATE: EVALUATE_EXAMPLE})],
 )
 def wandb_run_address(bundle: Bundle) -> Iterator[Hit]:
@@ -253,7 +259,7 @@ def _objectives(index: Index) -> list:
     rationale="Every trial that reaches wandb.init creates a run under the same id or project, and "
               "evaluate then reads a trial instead of the final run.",
     invalid=[Example(files={TRAIN: _TRAIN + "\n\ndef objective(trial, cfg):\n    return train(cfg, None, None)\n\n\n"
-                                            "def tune(study, cfg):\n    study.optimize(lambda t: objective(t, cfg), n_trials=3)\n"})],
+                                            "def tune(study, cfg):\n    study.optimize(lambda t: objective(t, cfg), n_trials=3)\n"}, line=15)],
     valid=[Example(files={TRAIN: _TRAIN + "\n\ndef objective(trial, cfg):\n    return trial.suggest_float('lr', 1e-4, 1e-2)\n\n\n"
                                           "def tune(study, cfg):\n    study.optimize(lambda t: objective(t, cfg), n_trials=3)\n"})],
 )

@@ -31,20 +31,55 @@ def _yaml_values_at(bundle: Bundle, keys: tuple):
     rationale="A configured name that the dispatch does not know falls through to "
               "NotImplementedError at the start of the run (seed 002: `WIKITEXT_103`).",
     invalid=[Example(files={
-        "src/preprocess.py": "def get_data(cfg):\n    name = cfg['dataset']['name'].upper()\n"
-                             "    if name == 'DIGITS':\n        return [1]\n"
-                             "    raise NotImplementedError(f'dataset {name}')\n",
-        "config/full_experiment.yaml": "runs:\n  - run_id: a\n    dataset:\n      name: WIKITEXT_103\n"})],
+        "src/preprocess.py": """
+            def get_data(cfg):
+                name = cfg['dataset']['name'].upper()
+                if name == 'DIGITS':
+                    return [1]
+                raise NotImplementedError(f'dataset {name}')
+            """,
+        "config/full_experiment.yaml": """
+            runs:
+              - run_id: a
+                dataset:
+                  name: WIKITEXT_103
+            """})],
     valid=[Example(files={
-        "src/preprocess.py": "REGISTRY = {'DIGITS': 1, 'WIKITEXT_103': 2}\n\n\ndef get_data(cfg):\n"
-                             "    name = cfg['dataset']['name'].upper()\n    if name not in REGISTRY:\n"
-                             "        raise NotImplementedError(f'dataset {name}')\n    return REGISTRY[name]\n",
-        "config/full_experiment.yaml": "runs:\n  - run_id: a\n    dataset:\n      name: wikitext_103\n"}),
+        "src/preprocess.py": """
+            REGISTRY = {'DIGITS': 1, 'WIKITEXT_103': 2}
+
+
+            def get_data(cfg):
+                name = cfg['dataset']['name'].upper()
+                if name not in REGISTRY:
+                    raise NotImplementedError(f'dataset {name}')
+                return REGISTRY[name]
+            """,
+        "config/full_experiment.yaml": """
+            runs:
+              - run_id: a
+                dataset:
+                  name: wikitext_103
+            """}),
            Example(files={
-        "src/preprocess.py": "from datasets import load_dataset\n\n\ndef get_data(cfg):\n    name = cfg['dataset']['name']\n"
-                             "    if name == 'synthetic':\n        return []\n    if not name:\n"
-                             "        raise ValueError('unknown dataset')\n    return load_dataset(name)\n",
-        "config/full_experiment.yaml": "runs:\n  - run_id: a\n    dataset:\n      name: wikitext\n"})],
+        "src/preprocess.py": """
+            from datasets import load_dataset
+
+
+            def get_data(cfg):
+                name = cfg['dataset']['name']
+                if name == 'synthetic':
+                    return []
+                if not name:
+                    raise ValueError('unknown dataset')
+                return load_dataset(name)
+            """,
+        "config/full_experiment.yaml": """
+            runs:
+              - run_id: a
+                dataset:
+                  name: wikitext
+            """})],
 )
 def configured_name_not_handled(bundle: Bundle) -> Iterator[Hit]:
     reported = set()
@@ -93,10 +128,27 @@ def _names_the_code_uses(bundle: Bundle) -> set[str]:
               "every YAML leaf key is read by some file.",
     rationale="A key no code reads changes nothing: seed 002's \"noisy\" run sets `noise_ratio`, "
               "which nothing reads, so it equals another run.",
-    invalid=[Example(files={"src/train.py": "def main(cfg):\n    return cfg['training']['epochs']\n",
-                            "config/full_experiment.yaml": "runs:\n  - run_id: a\n    training:\n      epochs: 2\n      noise_ratio: 0.15\n"})],
-    valid=[Example(files={"src/train.py": "def main(cfg):\n    return cfg['training']['epochs'], cfg.get('run_id')\n",
-                          "config/full_experiment.yaml": "runs:\n  - run_id: a\n    training:\n      epochs: 2\n"})],
+    invalid=[Example(files={"src/train.py": """
+        def main(cfg):
+            return cfg['training']['epochs']
+        """,
+                            "config/full_experiment.yaml": """
+                                runs:
+                                  - run_id: a
+                                    training:
+                                      epochs: 2
+                                      noise_ratio: 0.15
+                                """})],
+    valid=[Example(files={"src/train.py": """
+        def main(cfg):
+            return cfg['training']['epochs'], cfg.get('run_id')
+        """,
+                          "config/full_experiment.yaml": """
+                              runs:
+                                - run_id: a
+                                  training:
+                                    epochs: 2
+                              """})],
 )
 def config_key_unused(bundle: Bundle) -> Iterator[Hit]:
     used = _names_the_code_uses(bundle)
@@ -148,17 +200,47 @@ def _norm(run_id: str) -> str:
     rationale="A variation missing from the smoke test is never exercised before the full run; one "
               "missing from the full experiment is never run at all.",
     invalid=[Example(run_variations=["baseline", "proposed"], files={
-        "config/smoke_test.yaml": "runs:\n  - run_id: smoke_random\n",
-        "config/full_experiment.yaml": "runs:\n  - run_id: baseline\n  - run_id: proposed\n"}),
+        "config/smoke_test.yaml": """
+            runs:
+              - run_id: smoke_random
+            """,
+        "config/full_experiment.yaml": """
+            runs:
+              - run_id: baseline
+              - run_id: proposed
+            """}, line=2),
              Example(run_variations=["proposed", "proposed-no-warmup"], files={
-        "config/smoke_test.yaml": "runs:\n  - run_id: proposed-no-warmup\n",
-        "config/full_experiment.yaml": "runs:\n  - run_id: proposed\n  - run_id: proposed-no-warmup\n"})],
+        "config/smoke_test.yaml": """
+            runs:
+              - run_id: proposed-no-warmup
+            """,
+        "config/full_experiment.yaml": """
+            runs:
+              - run_id: proposed
+              - run_id: proposed-no-warmup
+            """}, line=2)],
     valid=[Example(run_variations=["baseline", "proposed"], files={
-        "config/smoke_test.yaml": "runs:\n  - run_id: baseline\n  - run_id: proposed\n",
-        "config/full_experiment.yaml": "runs:\n  - run_id: baseline\n  - run_id: proposed\n"}),
+        "config/smoke_test.yaml": """
+            runs:
+              - run_id: baseline
+              - run_id: proposed
+            """,
+        "config/full_experiment.yaml": """
+            runs:
+              - run_id: baseline
+              - run_id: proposed
+            """}),
            Example(run_variations=["baseline", "proposed"], files={
-        "config/smoke_test.yaml": "variations:\n  baseline: {epochs: 1}\n  proposed: {epochs: 1}\n",
-        "config/full_experiment.yaml": "variations:\n  baseline: {epochs: 9}\n  proposed: {epochs: 9}\n"})],
+        "config/smoke_test.yaml": """
+            variations:
+              baseline: {epochs: 1}
+              proposed: {epochs: 1}
+            """,
+        "config/full_experiment.yaml": """
+            variations:
+              baseline: {epochs: 9}
+              proposed: {epochs: 9}
+            """})],
 )
 def run_variation_missing(bundle: Bundle) -> Iterator[Hit]:
     if not bundle.run_variations:

@@ -24,8 +24,16 @@ RUN_ID_KEYS = ("run_id", "name", "id")
     code="CFG001", name="yaml-does-not-parse", severity=ERROR,
     criterion="Configuration files contain real, loadable parameters: every YAML file parses.",
     rationale="main reads the YAML before the first run; a syntax error stops everything.",
-    invalid=[Example(files={"config/smoke_test.yaml": "runs:\n  - run_id: a\n   lr: 0.1\n"})],
-    valid=[Example(files={"config/smoke_test.yaml": "runs:\n  - run_id: a\n    lr: 0.1\n"})],
+    invalid=[Example(files={"config/smoke_test.yaml": """
+        runs:
+          - run_id: a
+           lr: 0.1
+        """}, line=3)],
+    valid=[Example(files={"config/smoke_test.yaml": """
+        runs:
+          - run_id: a
+            lr: 0.1
+        """})],
 )
 def yaml_does_not_parse(bundle: Bundle) -> Iterator[Hit]:
     for doc in bundle.yaml_files():
@@ -70,18 +78,52 @@ def _run_list_key(bundle: Bundle):
     rationale="main iterates over the run list; a missing list runs nothing, and an entry without "
               "an id has no `{results_dir}/{run_id}` to write to.",
     invalid=[Example(files={
-        "src/main.py": "import yaml\ncfg = yaml.safe_load(open('config/smoke_test.yaml'))\nfor run in cfg['runs']:\n    print(run['run_id'])\n",
-        "config/smoke_test.yaml": "experiments:\n  - run_id: a\n",
-        "config/full_experiment.yaml": "runs:\n  - seed: 1\n"})],
+        "src/main.py": """
+            import yaml
+            cfg = yaml.safe_load(open('config/smoke_test.yaml'))
+            for run in cfg['runs']:
+                print(run['run_id'])
+            """,
+        "config/smoke_test.yaml": """
+            experiments:
+              - run_id: a
+            """,
+        "config/full_experiment.yaml": """
+            runs:
+              - seed: 1
+            """})],
     valid=[Example(files={
-        "src/main.py": "import yaml\ncfg = yaml.safe_load(open('config/smoke_test.yaml'))\nfor run in cfg['runs']:\n    print(run['run_id'])\n",
-        "config/smoke_test.yaml": "runs:\n  - run_id: a\n",
-        "config/full_experiment.yaml": "runs:\n  - run_id: a\n"}),
+        "src/main.py": """
+            import yaml
+            cfg = yaml.safe_load(open('config/smoke_test.yaml'))
+            for run in cfg['runs']:
+                print(run['run_id'])
+            """,
+        "config/smoke_test.yaml": """
+            runs:
+              - run_id: a
+            """,
+        "config/full_experiment.yaml": """
+            runs:
+              - run_id: a
+            """}),
            Example(files={  # runs keyed by their id
-        "src/main.py": "import yaml\ncfg = yaml.safe_load(open('config/smoke_test.yaml'))\n"
-                       "for run_id, run in cfg['variations'].items():\n    print(run_id)\n",
-        "config/smoke_test.yaml": "variations:\n  a:\n    seed: 1\n",
-        "config/full_experiment.yaml": "variations:\n  a:\n    seed: 1\n"})],
+        "src/main.py": """
+            import yaml
+            cfg = yaml.safe_load(open('config/smoke_test.yaml'))
+            for run_id, run in cfg['variations'].items():
+                print(run_id)
+            """,
+        "config/smoke_test.yaml": """
+            variations:
+              a:
+                seed: 1
+            """,
+        "config/full_experiment.yaml": """
+            variations:
+              a:
+                seed: 1
+            """})],
 )
 def run_list_missing(bundle: Bundle) -> Iterator[Hit]:
     key, read = _run_list_key(bundle)
@@ -156,10 +198,24 @@ def read_with_pyyaml(bundle: Bundle) -> bool:
               "that PyYAML reads them as numbers.",
     rationale="PyYAML follows YAML 1.1, where `1e-3` is the string '1e-3'; `Adam(lr='1e-3')` then "
               "fails (or a comparison silently misbehaves). Write `1.0e-3`.",
-    invalid=[Example(files={"src/main.py": "import yaml\ncfg = yaml.safe_load(open('c.yaml'))\n",
-                            "config/smoke_test.yaml": "runs:\n  - run_id: a\n    learning_rate: 1e-3\n"})],
-    valid=[Example(files={"src/main.py": "import yaml\ncfg = yaml.safe_load(open('c.yaml'))\n",
-                          "config/smoke_test.yaml": "runs:\n  - run_id: a\n    learning_rate: 1.0e-3\n"})],
+    invalid=[Example(files={"src/main.py": """
+        import yaml
+        cfg = yaml.safe_load(open('c.yaml'))
+        """,
+                            "config/smoke_test.yaml": """
+                                runs:
+                                  - run_id: a
+                                    learning_rate: 1e-3
+                                """})],
+    valid=[Example(files={"src/main.py": """
+        import yaml
+        cfg = yaml.safe_load(open('c.yaml'))
+        """,
+                          "config/smoke_test.yaml": """
+                              runs:
+                                - run_id: a
+                                  learning_rate: 1.0e-3
+                              """})],
 )
 def yaml11_number_as_string(bundle: Bundle) -> Iterator[Hit]:
     if bundle.option("config_loader") == "omegaconf" or not read_with_pyyaml(bundle):

@@ -82,10 +82,29 @@ _VALID = [Example(files={PYPROJECT: _GOOD_TOML}),
     rationale="`uv run` refuses a project whose `[project.dependencies]` is a table, whose "
               "requirements use Poetry `^`/`~` ranges, or that lacks a name or version; nothing runs.",
     invalid=[
-        Example(files={PYPROJECT: '[project]\nname = "exp"\nversion = "0.1.0"\n\n[project.dependencies]\ntorch = ">=2.0"\n'}),
-        Example(files={PYPROJECT: '[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = ["pyyaml^6.0"]\n'}),
-        Example(files={PYPROJECT: '[project]\nversion = "0.1.0"\ndependencies = []\n'}),
-        Example(files={PYPROJECT: '[project\nname = "exp"\n'}),
+        Example(files={PYPROJECT: """
+            [project]
+            name = "exp"
+            version = "0.1.0"
+
+            [project.dependencies]
+            torch = ">=2.0"
+            """}, line=5, message='written as a table'),
+        Example(files={PYPROJECT: """
+            [project]
+            name = "exp"
+            version = "0.1.0"
+            dependencies = ["pyyaml^6.0"]
+            """}, line=4),
+        Example(files={PYPROJECT: """
+            [project]
+            version = "0.1.0"
+            dependencies = []
+            """}),
+        Example(files={PYPROJECT: """
+            [project
+            name = "exp"
+            """}, line=1),
     ],
     valid=_VALID,
 )
@@ -229,8 +248,16 @@ def _third_party_imports(bundle: Bundle) -> Iterator[tuple[PythonSource, Import]
               "code imports is declared in `project.dependencies`.",
     rationale="uv installs only what is declared; an undeclared import fails with "
               "ModuleNotFoundError (or works by accident through another package's dependencies).",
-    invalid=[Example(files={PYPROJECT: _GOOD_TOML, "src/train.py": "import numpy as np\nimport torch\nimport yaml\n"})],
-    valid=[Example(files={PYPROJECT: _GOOD_TOML, "src/train.py": "import os\nimport torch\nimport yaml\n"})],
+    invalid=[Example(files={PYPROJECT: _GOOD_TOML, "src/train.py": """
+        import numpy as np
+        import torch
+        import yaml
+        """})],
+    valid=[Example(files={PYPROJECT: _GOOD_TOML, "src/train.py": """
+        import os
+        import torch
+        import yaml
+        """})],
 )
 def undeclared_dependency(bundle: Bundle) -> Iterator[Hit]:
     deps = declared(bundle)
@@ -276,8 +303,11 @@ def other_framework(bundle: Bundle) -> Iterator[Hit]:
     criterion="All imports and dependencies are properly specified: nothing is declared that no file imports.",
     rationale="An unused dependency slows every install and often marks code that was planned and "
               "never written (seed 002 declares `datasets` but loads no dataset).",
-    invalid=[Example(files={PYPROJECT: _GOOD_TOML, "src/train.py": "import torch\n"})],
-    valid=[Example(files={PYPROJECT: _GOOD_TOML, "src/train.py": "import torch\nimport yaml\n"})],
+    invalid=[Example(files={PYPROJECT: _GOOD_TOML, "src/train.py": "import torch\n"}, line=5)],
+    valid=[Example(files={PYPROJECT: _GOOD_TOML, "src/train.py": """
+        import torch
+        import yaml
+        """})],
 )
 def unused_dependency(bundle: Bundle) -> Iterator[Hit]:
     deps = declared(bundle)

@@ -19,7 +19,7 @@ from expreview.sources.index import Index
               "config/full_experiment.yaml for --full-experiment).",
     rationale="Run variations live in the two YAML files; a main that does not read them runs "
               "something else than the experiment.",
-    invalid=[Example(files={MAIN: SEQUENTIAL_MAIN.replace('"config/full_experiment.yaml"', '"config/full.yaml"')})],
+    invalid=[Example(files={MAIN: SEQUENTIAL_MAIN.replace('"config/full_experiment.yaml"', '"config/full.yaml"')}, line=1)],
     valid=[Example(files={MAIN: SEQUENTIAL_MAIN})],
 )
 def main_reads_configs(bundle: Bundle) -> Iterator[Hit]:
@@ -47,8 +47,8 @@ def main_reads_configs(bundle: Bundle) -> Iterator[Hit]:
               "and `stderr.log` while forwarding to main stdout/stderr.",
     rationale="The per-run logs are the record of what each run printed; forwarding keeps the "
               "pipeline's own log complete.",
-    invalid=[Example(files={MAIN: SEQUENTIAL_MAIN.replace("stdout.log", "out.txt")}),
-             Example(files={MAIN: SEQUENTIAL_MAIN.replace("        sys.stdout.write(stdout)\n        sys.stderr.write(stderr)\n", "")})],
+    invalid=[Example(files={MAIN: SEQUENTIAL_MAIN.replace("stdout.log", "out.txt")}, line=1),
+             Example(files={MAIN: SEQUENTIAL_MAIN.replace("        sys.stdout.write(stdout)\n        sys.stderr.write(stderr)\n", "")}, line=1)],
     valid=[Example(files={MAIN: SEQUENTIAL_MAIN})],
 )
 def run_logs(bundle: Bundle) -> Iterator[Hit]:

@@ -51,7 +51,10 @@ def _per_run(index: Index, launch: Launch) -> bool:
               "with a subprocess per run).",
     rationale="Each run variation must run in its own `python -m src.train` process so that its "
               "logs, results and failures stay separate.",
-    invalid=[Example(files={MAIN: "import subprocess, sys\nsubprocess.run([sys.executable, '-m', 'src.train', '--all'])\n"})],
+    invalid=[Example(files={MAIN: """
+        import subprocess, sys
+        subprocess.run([sys.executable, '-m', 'src.train', '--all'])
+        """}, line=2)],
     valid=[Example(files={MAIN: SEQUENTIAL_MAIN})],
 )
 def train_per_run(bundle: Bundle) -> Iterator[Hit]:
@@ -107,7 +110,7 @@ _QUEUE_WORDS = ("queue", "free", "available", "idle", "gpu", "device", "slot")
         Example(files={MAIN: SEQUENTIAL_MAIN.replace(
             "    for run in cfg[\"runs\"]:\n        run_one(run, results_dir)\n",
             "    from concurrent.futures import ThreadPoolExecutor\n    with ThreadPoolExecutor(4) as pool:\n"
-            "        for run in cfg[\"runs\"]:\n            pool.submit(run_one, run, results_dir)\n")}),
+            "        for run in cfg[\"runs\"]:\n            pool.submit(run_one, run, results_dir)\n")}, line=24),
         Example(files={MAIN: SEQUENTIAL_MAIN}, options={"orchestration": "gpu-queue"}),
     ],
     valid=[Example(files={MAIN: SEQUENTIAL_MAIN})],
@@ -225,18 +228,35 @@ def _is_pipe(node: Optional[cst.CSTNode]) -> bool:
     rationale="With both streams piped, a loop that blocks on `stdout.readline()` while the child "
               "fills the 64 KiB stderr pipe waits forever (reproduced on seed 003). Use one thread "
               "per stream, `communicate()`, or `stderr=subprocess.STDOUT`.",
-    invalid=[Example(files={MAIN: (
-        "import subprocess\n\n\ndef tee(cmd):\n"
-        "    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)\n"
-        "    while True:\n        out = p.stdout.readline()\n        err = p.stderr.readline()\n"
-        "        if not out and not err and p.poll() is not None:\n            break\n")})],
-    valid=[Example(files={MAIN: (
-        "import subprocess, sys, threading\n\n\ndef pump(stream, sink):\n"
-        "    for line in iter(stream.readline, ''):\n        sink.write(line)\n\n\ndef tee(cmd):\n"
-        "    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)\n"
-        "    threads = [threading.Thread(target=pump, args=(p.stdout, sys.stdout)),\n"
-        "               threading.Thread(target=pump, args=(p.stderr, sys.stderr))]\n"
-        "    for t in threads:\n        t.start()\n    p.wait()\n")})],
+    invalid=[Example(files={MAIN: """
+        import subprocess
+
+
+        def tee(cmd):
+            p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            while True:
+                out = p.stdout.readline()
+                err = p.stderr.readline()
+                if not out and not err and p.poll() is not None:
+                    break
+        """}, line=5, message='pipes both stdout and stderr')],
+    valid=[Example(files={MAIN: """
+        import subprocess, sys, threading
+
+
+        def pump(stream, sink):
+            for line in iter(stream.readline, ''):
+                sink.write(line)
+
+
+        def tee(cmd):
+            p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            threads = [threading.Thread(target=pump, args=(p.stdout, sys.stdout)),
+                       threading.Thread(target=pump, args=(p.stderr, sys.stderr))]
+            for t in threads:
+                t.start()
+            p.wait()
+        """})],
 )
 def pipe_deadlock(bundle: Bundle) -> Iterator[Hit]:
     for source in bundle.python_files():
@@ -284,8 +304,14 @@ def pipe_deadlock(bundle: Bundle) -> Iterator[Hit]:
     criterion="main.py DOES NOT call evaluate.py (evaluation is executed independently).",
     rationale="evaluate reads every run from WandB after all runs finished; called from one run's "
               "main it sees a partial set, or no data at all in trial mode.",
-    invalid=[Example(files={MAIN: "import subprocess, sys\nsubprocess.run([sys.executable, '-m', 'src.evaluate', 'results_dir=out'])\n"})],
-    valid=[Example(files={MAIN: "import subprocess, sys\nsubprocess.run([sys.executable, '-u', '-m', 'src.train', 'run=r1'])\n"})],
+    invalid=[Example(files={MAIN: """
+        import subprocess, sys
+        subprocess.run([sys.executable, '-m', 'src.evaluate', 'results_dir=out'])
+        """}, line=2)],
+    valid=[Example(files={MAIN: """
+        import subprocess, sys
+        subprocess.run([sys.executable, '-u', '-m', 'src.train', 'run=r1'])
+        """})],
 )
 def main_calls_evaluate(bundle: Bundle) -> Iterator[Hit]:
     source = main_source(bundle)
@@ -308,14 +334,26 @@ def main_calls_evaluate(bundle: Bundle) -> Iterator[Hit]:
               "the working directory, so a `python -m src.…` child needs `cwd=` (the original directory).",
     rationale="Without version_base Hydra 1.x chdirs into outputs/<date>/<time>; the child then "
               "cannot import `src` (seed 004).",
-    invalid=[Example(files={MAIN: (
-        "import subprocess\nimport hydra\n\n\n@hydra.main(config_path='../config', config_name='config')\n"
-        "def main(cfg):\n    subprocess.run(['python', '-u', '-m', 'src.train', f'run={cfg.run}'], check=True)\n")})],
-    valid=[Example(files={MAIN: (
-        "import subprocess\nimport hydra\nfrom hydra.utils import get_original_cwd\n\n\n"
-        "@hydra.main(config_path='../config', config_name='config')\n"
-        "def main(cfg):\n    subprocess.run(['python', '-u', '-m', 'src.train', f'run={cfg.run}'], check=True,\n"
-        "                   cwd=get_original_cwd())\n")})],
+    invalid=[Example(files={MAIN: """
+        import subprocess
+        import hydra
+
+
+        @hydra.main(config_path='../config', config_name='config')
+        def main(cfg):
+            subprocess.run(['python', '-u', '-m', 'src.train', f'run={cfg.run}'], check=True)
+        """}, line=5, message='has no version_base')],
+    valid=[Example(files={MAIN: """
+        import subprocess
+        import hydra
+        from hydra.utils import get_original_cwd
+
+
+        @hydra.main(config_path='../config', config_name='config')
+        def main(cfg):
+            subprocess.run(['python', '-u', '-m', 'src.train', f'run={cfg.run}'], check=True,
+                           cwd=get_original_cwd())
+        """})],
 )
 def hydra_cwd_subprocess(bundle: Bundle) -> Iterator[Hit]:
     source = main_source(bundle)
