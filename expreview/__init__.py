@@ -3,6 +3,6 @@ from expreview.api import check, make_bundle, review
 from expreview.engine import Report
 from expreview.findings import Finding
 from expreview.inputs.loaders import LoadError
+from expreview.version import __version__
 
-__version__ = "0.1.0"
 __all__ = ["review", "check", "make_bundle", "Report", "Finding", "LoadError", "__version__"]

@@ -5,6 +5,7 @@ from typing import Any, Iterable, Mapping, Optional, Union
 
 from expreview.bundle import Bundle
 from expreview.engine import Report, review_bundle
+from expreview.profiles import base_stage, runs_directory
 from expreview.inputs.loaders import LoadError, add_file, bundle_of, decide_stage, files_from_json, safe_path
 
 Files = Mapping[str, str]
@@ -34,11 +35,13 @@ def make_bundle(
 ) -> Bundle:
     bundle = bundle_of(_files(files, "files"), "<api>")
     if runs:
-        runs_dir = (options or {}).get("runs_dir", "config/runs")
+        runs_dir = runs_directory(stage, dict(options or {}))
+        if runs_dir is None:
+            raise LoadError(f"runs: stage {stage!r} reads no run configs given apart from the files")
         for run_id, content in runs.items():
             add_file(bundle, safe_path(f"{runs_dir}/{safe_path(str(run_id))}.yaml"), content)
     if base is not None:
-        bundle.base = base if isinstance(base, Bundle) else bundle_of(_files(base, "base"), "<api>", stage="base")
+        bundle.base = base if isinstance(base, Bundle) else bundle_of(_files(base, "base"), "<api>", stage=base_stage())
     if run_variations is not None:
         bundle.run_variations = [str(v) for v in run_variations]
     bundle.options.update(options or {})

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar
 
 from expreview.findings import Finding
 from expreview.profiles import stages
@@ -13,6 +13,7 @@ from expreview.sources.yamlfile import YamlSource
 # One stage per rules/<stage>.yaml, read at import (the CLI's --stage choices); code that runs
 # later asks expreview.profiles.stages(), which follows EXPREVIEW_RULES_DIR.
 STAGES = stages()
+Doc = TypeVar("Doc", PythonSource, YamlSource, TomlSource)
 
 # Pipeline keys of a JSON bundle and the paths they stand for.
 PIPELINE_KEYS = {
@@ -44,7 +45,7 @@ class Bundle:
     # Files that cannot be reviewed as text (binary, not UTF-8, too large): path -> why.
     # They stay in `files` (as "") for the layout rules; no parser ever sees them.
     unreadable: dict[str, str] = field(default_factory=dict)
-    _docs: dict[str, object] = field(default_factory=dict, repr=False)
+    _docs: dict[tuple[str, type], object] = field(default_factory=dict, repr=False)  # (path, kind) -> parse
     # fact function -> its value for this bundle; filled by expreview.facts.cache.bundle_fact
     facts: dict[object, object] = field(default_factory=dict, repr=False)
 
@@ -67,14 +68,14 @@ class Bundle:
         return self._doc(path, TomlSource)
 
     def python_files(self) -> list[PythonSource]:
-        return [self.python(p) for p in self.paths(".py") if p not in self.unreadable]
+        return [doc for p in self.paths(".py") if (doc := self.python(p)) is not None]
 
     def yaml_files(self) -> list[YamlSource]:
-        return [self.yaml(p) for p in self.paths() if p.endswith((".yaml", ".yml")) and p not in self.unreadable]
+        return [doc for p in self.paths() if p.endswith((".yaml", ".yml")) and (doc := self.yaml(p)) is not None]
 
-    def _doc(self, path: str, kind: type):
-        doc = self._docs.get(path)
-        if doc is None:
+    def _doc(self, path: str, kind: type[Doc]) -> Optional[Doc]:
+        doc = self._docs.get((path, kind))
+        if not isinstance(doc, kind):
             text = self.files.get(path)
             if text is None or path in self.unreadable:
                 return None
@@ -83,5 +84,5 @@ class Bundle:
                 doc = base._doc(path, kind)  # a file the derivation left unchanged is parsed once
             else:
                 doc = kind(path, text)
-            self._docs[path] = doc
+            self._docs[(path, kind)] = doc
         return doc

@@ -6,28 +6,32 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 
 import click
 import yaml
 
-from . import __version__
-from . import baseline as baselines
+from expreview import baseline as baselines
 from expreview.bundle import STAGES
+from expreview.checks.dep.rules import pyproject_validator
+from expreview.docs import rules_markdown
 from expreview.engine import ENGINE_CODES, Report, review_bundle
 from expreview.inputs.loaders import LoadError, decide_stage, load_path
 from expreview.plugins import PROBLEMS as PLUGIN_PROBLEMS
 from expreview.plugins import load_plugins
-from expreview.profiles import ProfileError, load_profile
+from expreview.profiles import ProfileError, base_stage, load_profile
 from expreview.output.formats import FORMATS, RENDERERS
+from expreview.output.github import write_step_summary
 from expreview.rule import REGISTRY
 from expreview.settings import Settings, Setting, SettingsError, check_codes, resolve
+from expreview.version import __version__
 
 INPUT_ERRORS = (LoadError, ProfileError, SettingsError, baselines.BaselineError)
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     click.echo(f"expreview: error: {message}", err=True)
     sys.exit(2)
 
@@ -73,7 +77,7 @@ def review_one(job: Job) -> tuple[Optional[Report], list[dict], Optional[str]]:
         bundle = load_path(job.path, job.stdin_text)
         if job.base_path:
             bundle.base = load_path(job.base_path)
-            bundle.base.stage = "base"
+            bundle.base.stage = base_stage()
         if job.run_variations is not None:
             bundle.run_variations = job.run_variations
         input_options = dict(bundle.options)  # what a prompt says beats the repository's settings
@@ -163,11 +167,7 @@ def check(paths, stage, fmt, base_path, run_variations, option_pairs, select, ig
                 stdin_text if path == "-" else None, accepted, bool(write_baseline))
             for path, s in per_path]
     if jobs > 1 and len(todo) > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        from expreview.checks.dep.rules import _validator
-
-        _validator()  # built before the workers fork, so each inherits it instead of rebuilding it
+        pyproject_validator()  # built before the workers fork, so each inherits it instead of rebuilding it
         with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
             results = list(pool.map(review_one, todo))
     else:
@@ -177,6 +177,7 @@ def check(paths, stage, fmt, base_path, run_variations, option_pairs, select, ig
         if error is not None:
             errors.append(error)
         else:
+            assert report is not None  # review_one gives a report exactly when it gives no error
             reports.append(report)
             entries.extend(found)
     for error in errors:
@@ -186,7 +187,6 @@ def check(paths, stage, fmt, base_path, run_variations, option_pairs, select, ig
     if reports:
         click.echo(RENDERERS[fmt](reports), nl=False)
         if fmt == "github":
-            from expreview.output.github import write_step_summary
             write_step_summary(reports)
     sys.exit(2 if errors else 0 if all(r.ready for r in reports) else 1)
 
@@ -254,8 +254,8 @@ def show_config(paths, config, stage) -> None:
             resolved = None
     if resolved:
         for key, value in sorted(load_profile(resolved).options.items()):
-            s = settings.options.get(key)
-            rows.append((f"options.{key}", s.value if s else value, s.origin if s else f"profile rules/{resolved}.yaml"))
+            given = settings.options.get(key)
+            rows.append((f"options.{key}", given.value if given else value, given.origin if given else f"profile rules/{resolved}.yaml"))
     for key, s in sorted(settings.options.items()):
         if not resolved or key not in load_profile(resolved).options:
             rows.append((f"options.{key}", s.value, s.origin))
@@ -268,8 +268,6 @@ def show_config(paths, config, stage) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
 def docs(output: Optional[str]) -> None:
     """Generate the rule reference (docs/rules.md) from the rules themselves."""
-    from expreview.docs import rules_markdown
-
     text = rules_markdown()
     if output:
         with open(output, "w", encoding="utf-8") as fh:

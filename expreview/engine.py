@@ -11,7 +11,7 @@ from . import suppressions
 from expreview.bundle import Bundle
 from expreview.findings import ERROR, WARNING, Finding
 from expreview.plugins import PLUGIN_CODES, load_plugins
-from expreview.profiles import Profile, load_profile
+from expreview.profiles import Profile, ProfileError, load_profile
 from expreview.rule import REGISTRY, Rule
 
 INTERNAL_ERROR = "INT001"
@@ -106,7 +106,10 @@ def _review(
     rules: Optional[list[Rule]] = None,
     baseline: Optional[list[dict]] = None,
 ) -> Report:
-    profile = load_profile(bundle.stage)
+    stage = bundle.stage
+    if stage is None:
+        raise ProfileError("the bundle's stage is not decided; decide it first (inputs.loaders.decide_stage)")
+    profile = load_profile(stage)
     bundle.options = {**profile.options, **bundle.options}
     if rules is None:
         rules = selected_rules(profile, select, ignore)
@@ -119,7 +122,7 @@ def _review(
     if baseline is not None:
         findings = baselines.apply(bundle, findings, baseline, bundle.source)
     ordered = sorted(findings, key=Finding.sort_key)
-    return Report(bundle.stage, ordered, profile.ready_key, profile.issue_key, bundle.source, list(bundle.notes),
+    return Report(stage, ordered, profile.ready_key, profile.issue_key, bundle.source, list(bundle.notes),
                   bundle.root)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
+from expreview.rule import REGISTRY
+
 GROUP = "expreview.rules"
 PLUGIN_CODES: set[str] = set()
 PROBLEMS: list[str] = []
@@ -17,8 +19,6 @@ def load_plugins() -> None:
     if _loaded:
         return
     _loaded = True
-    from expreview.rule import REGISTRY
-
     for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
         before = set(REGISTRY)
         try:

@@ -132,6 +132,25 @@ def profiles() -> list[Profile]:
     return [load_profile(stage) for stage in stages()]
 
 
+def base_stage() -> Optional[str]:
+    """The stage a base bundle is labelled with (a base is compared against, never reviewed): the
+    one the profiles' `prompt.base.stage` names, when they agree on one."""
+    named = {p.prompt.base.stage for p in profiles() if p.prompt is not None and p.prompt.base is not None}
+    return named.pop() if len(named) == 1 else None
+
+
+def runs_directory(stage: str, options: Optional[dict[str, Any]] = None) -> Optional[str]:
+    """Where run configs given apart from the files are stored: the value of the option that the
+    stage's `prompt.runs.directory_option` names (for "auto", or a stage without runs: of the one
+    stage that has runs)."""
+    known = [p for p in profiles() if p.prompt is not None and p.prompt.runs is not None]
+    chosen = [p for p in known if p.stage == stage] or known
+    if len(chosen) != 1 or chosen[0].prompt is None or chosen[0].prompt.runs is None:
+        return None
+    option = chosen[0].prompt.runs.directory_option
+    return (options or {}).get(option, chosen[0].options.get(option))
+
+
 def stages_listing(code: str) -> tuple[str, ...]:
     """The stages whose profile runs rule `code`."""
     return _listing(profile_dir()).get(code, ())

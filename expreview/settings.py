@@ -31,8 +31,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from expreview.engine import ENGINE_CODES
 from expreview.findings import SEVERITIES
 from expreview.profiles import load_profile, stages
+from expreview.rule import REGISTRY
 
 KEYS = ("stage", "select", "ignore", "severity", "options", "base", "run_variations")
 
@@ -66,9 +68,6 @@ class Settings:
 
 
 def known_codes() -> set[str]:
-    from expreview.engine import ENGINE_CODES
-    from expreview.rule import REGISTRY
-
     return set(REGISTRY) | set(ENGINE_CODES)
 
 
@@ -170,6 +169,7 @@ def apply_config(settings: Settings, table: dict, origin: str, directory: Path =
 def resolve(paths: list[str], config: Optional[str]) -> Settings:
     """Settings from --config, or from the pyproject.toml found above the first checked path."""
     settings = Settings()
+    found: Optional[Path]
     if config:
         found = Path(config)
         table, origin = read_config(found, explicit=True)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
 import libcst as cst
 
@@ -178,9 +178,9 @@ def subprocess_contract(bundle: Bundle) -> Iterator[Hit]:
                     yield Hit(MAIN, f"passes `{flag}` to {launch.target}, whose parser does not define it "
                                     f"(it accepts {', '.join(spec.options) or 'no options'}); the child exits "
                                     f"with status 2. Define the flag there or stop passing it", node)
-        for flag in spec.flags:
-            if flag.required and not flag.positional and not passed & set(flag.names):
-                yield Hit(MAIN, f"never passes `{flag.names[-1]}`, which {launch.target} requires; the child "
+        for defined in spec.flags:
+            if defined.required and not defined.positional and not passed & set(defined.names):
+                yield Hit(MAIN, f"never passes `{defined.names[-1]}`, which {launch.target} requires; the child "
                                 "exits with status 2. Pass it in this command", launch.node)
 
 
@@ -190,8 +190,8 @@ def _parses_key_values(source: PythonSource) -> bool:
         return True
     index = source.index
     uses_argv = any(a.name.startswith("sys.argv") for a in index.attributes)
-    splits = any(c.name.endswith((".split", ".partition")) and c.positional(0) is not None
-                 and string_value(c.positional(0)) == "=" for c in index.calls)
+    splits = any(c.name.endswith((".split", ".partition")) and (first := c.positional(0)) is not None
+                 and string_value(first) == "=" for c in index.calls)
     return uses_argv and splits or any(c.name.endswith("OmegaConf.from_cli") or c.qualname.endswith("from_cli")
                                        for c in index.calls)
 
@@ -224,7 +224,7 @@ def key_value_cli(bundle: Bundle) -> Iterator[Hit]:
             continue
         spec = parser_spec(source)
         if not _parses_key_values(source) and spec is not None:
-            flags = spec.flags or []
+            flags: Sequence[Optional[Flag]] = spec.flags or []
             for flag in flags or [None]:
                 where = flag.node if flag else None
                 shown = flag.names[0] if flag else "its parser"

@@ -51,6 +51,7 @@ def base_definition_missing(bundle: Bundle) -> Iterator[Hit]:
     for path, base_text, _ in _pairs(bundle, ".py"):
         # The base only needs its top-level names: its CST, not its ast or positions.
         base, derived = bundle.base.python(path), bundle.python(path)
+        assert base is not None and derived is not None  # _pairs yields paths both bundles can read
         if base.module is None or derived.module is None:
             continue
         missing = [name for name in base.index.toplevel

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
 import libcst as cst
 
@@ -259,12 +259,12 @@ def figure_outside_images(bundle: Bundle) -> Iterator[Hit]:
                                        "os.path.join(results_dir, \"images\")", call.node)
 
 
-def _figure_functions(index: Index, call: Call) -> list[Optional[Function]]:
+def _figure_functions(index: Index, call: Call) -> Sequence[Optional[Function]]:
     """The function that draws the figure saved by `call`: its own, or its callers when it only saves."""
     scope = call.scope
     if scope is None or _draws(index, scope):
         return [scope]
-    callers = []
+    callers: list[Function] = []
     for other in index.calls:
         if other.name == scope.name and other.scope is not None and other.scope not in callers:
             callers.append(other.scope)

@@ -253,7 +253,9 @@ def _produced_keys(bundle: Bundle) -> set[str]:
     keys: set[str] = set()
     for source in bundle.python_files():
         index = source.index
-        read = {id(s.node.slice[0].slice.value) for s in index.subscripts if not s.store}
+        # (a recorded subscript's slice is always an Index: the isinstance only tells mypy so)
+        read = {id(s.node.slice[0].slice.value) for s in index.subscripts
+                if not s.store and isinstance(s.node.slice[0].slice, cst.Index)}
         for s in index.strings:
             node_id = id(s.node)
             if node_id in read or node_id in index.compared or is_docstring(index, s.node, s.stmt):

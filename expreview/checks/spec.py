@@ -74,7 +74,7 @@ def _literal_model_id(source, call):
     if arg is None:
         return None, None
     value = resolve(source.index, arg, call.scope)
-    if isinstance(value, cst.Call) and value.func and getattr(value.func, "attr", None) is not None \
+    if isinstance(value, cst.Call) and value.func and isinstance(value.func, cst.Attribute) \
             and value.func.attr.value == "get" and len(value.args) > 1:
         value = value.args[1].value  # cfg.get("name", "bert-base-uncased")
     text = string_value(value) if value is not None else None

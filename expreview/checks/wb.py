@@ -2,7 +2,7 @@
 evaluate.py the rule examples vary, is shared with EVAL."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Union
 
 import re
 
@@ -11,7 +11,7 @@ import libcst as cst
 from expreview.facts.call_graph import functions_called_in_loops, reachable
 from expreview.bundle import Bundle
 from expreview.findings import ERROR, WARNING
-from expreview.sources.index import Call, Index, dotted_name, iter_subtree, string_value
+from expreview.sources.index import Call, Index, Subscript, dotted_name, iter_subtree, string_value
 from expreview.sources.pyfile import PythonSource
 from expreview.rule import Example, Hit, rule
 
@@ -64,8 +64,8 @@ def _log_calls(index: Index) -> list[Call]:
             (c.qualname == "wandb.log" or c.name.rsplit(".", 1)[0] in runs or "run" in c.name.rsplit(".", 1)[0].lower())]
 
 
-def _summary_writes(index: Index) -> list:
-    writes = [s for s in index.subscripts if s.store and s.base.endswith("summary")]
+def _summary_writes(index: Index) -> list[Union[Subscript, Call]]:
+    writes: list[Union[Subscript, Call]] = [s for s in index.subscripts if s.store and s.base.endswith("summary")]
     writes += [c for c in index.calls if c.name.endswith("summary.update")]
     return writes
 
@@ -142,14 +142,15 @@ def _history_vars(index: Index) -> set[str]:
 def _read_keys(source: PythonSource) -> list[tuple[str, cst.CSTNode]]:
     index = source.index
     holders = _history_vars(index)
-    reads = []
+    reads: list[tuple[str, cst.CSTNode]] = []
     for sub in index.subscripts:
         if not sub.store and (sub.base in holders or sub.base.endswith(("summary", "summary._json_dict"))):
             reads.append((sub.key, sub.node))
     for call in index.calls:
         head = call.name.rsplit(".", 1)[0]
         if call.name.endswith(".get") and (head in holders or head.endswith("summary")):
-            key = string_value(call.positional(0)) if call.positional(0) is not None else None
+            first = call.positional(0)
+            key = string_value(first) if first is not None else None
             if key is not None:
                 reads.append((key, call.node))
         # a helper handed the history and a key: extract_series(history, "epoch", "val_acc")
@@ -160,7 +161,8 @@ def _read_keys(source: PythonSource) -> list[tuple[str, cst.CSTNode]]:
                     reads.append((key, a.value))
         if call.name.endswith(".plot") and head in holders:
             for kw in ("x", "y"):
-                key = string_value(call.keyword(kw)) if call.keyword(kw) is not None else None
+                value = call.keyword(kw)
+                key = string_value(value) if value is not None else None
                 if key is not None:
                     reads.append((key, call.node))
     return reads
@@ -219,9 +221,9 @@ def wandb_run_address(bundle: Bundle) -> Iterator[Hit]:
     reads_config = any("config.yaml" in s.value or s.value.rstrip("/").endswith("config") for s in index.strings) \
         or any(c.name.endswith(("compose", "initialize", "initialize_config_dir")) for c in index.calls)
     for call in index.calls:
-        if not call.name.endswith(".run") or call.positional(0) is None:
-            continue
         arg = call.positional(0)
+        if not call.name.endswith(".run") or arg is None:
+            continue
         text = string_value(arg)
         if text is None:
             continue

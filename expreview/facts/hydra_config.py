@@ -140,7 +140,7 @@ def root_path(source: PythonSource, name: str, scope: Optional[Function],
 
 
 def _subscript_path(source, node: cst.Subscript, roots, scope) -> Optional[tuple[str, ...]]:
-    keys = []
+    keys: list[str] = []
     current: cst.CSTNode = node
     while isinstance(current, cst.Subscript):
         if len(current.slice) != 1 or not isinstance(current.slice[0].slice, cst.Index):

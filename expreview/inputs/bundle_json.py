@@ -7,7 +7,7 @@ from typing import Any
 
 from expreview.bundle import PIPELINE_KEYS, Bundle
 from expreview.inputs.files import LoadError, bundle_of, check_count, safe_path
-from expreview.profiles import stages
+from expreview.profiles import base_stage, stages
 
 
 def files_from_json(data: dict[str, Any], where: str) -> dict[str, str]:
@@ -70,5 +70,5 @@ def load_json_bundle(text: str, where: str) -> Bundle:
         bundle.run_variations = [str(v) for v in data["run_variations"]]
     base = data.get("base")
     if isinstance(base, dict):
-        bundle.base = bundle_of(files_from_json(base, where + " (base)"), where, stage="base")
+        bundle.base = bundle_of(files_from_json(base, where + " (base)"), where, stage=base_stage())
     return bundle

@@ -28,6 +28,7 @@ from expreview.engine import Report
 from expreview.findings import ERROR, Finding
 from expreview.output.github import is_internal
 from expreview.rule import REGISTRY, Rule
+from expreview.version import __version__
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/expreview/"
@@ -124,8 +125,6 @@ def render(reports: list[Report]) -> str:
 
 
 def sarif_log(reports: list[Report]) -> dict:
-    from expreview import __version__  # here, not at import time: the package imports the reporters
-
     located = [(r, f) for r in reports for f in r.findings if not is_internal(f)]
     internal = [f for r in reports for f in r.findings if is_internal(f)]
 
@@ -136,7 +135,8 @@ def sarif_log(reports: list[Report]) -> dict:
     codes = sorted(descriptors)
     index = {code: i for i, code in enumerate(codes)}
 
-    results, seen = [], {}
+    results = []
+    seen: dict[str, int] = {}  # fingerprint -> how many results carry it so far
     for report, f in located:
         uri, relative = artifact_uri(report, f)
         artifact = {"uri": uri, "uriBaseId": SRCROOT} if relative else {"uri": uri}

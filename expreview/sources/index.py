@@ -1,7 +1,7 @@
 """One shared walk over a LibCST module that records the facts rules ask about.
 
 Rules never traverse whole modules themselves: they query this index (imports, calls,
-functions, assignments, strings, subscripts, attribute chains, dict literals). The walk
+functions, assignments, strings, subscripts, attribute chains). The walk
 skips whitespace and punctuation fields, which are most of a concrete syntax tree, so it
 costs a small fraction of the parse.
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import libcst as cst
 
@@ -98,6 +98,7 @@ def string_value(node: cst.CSTNode) -> Optional[str]:
             if isinstance(part, cst.FormattedStringText):
                 out.append(part.value)
             else:
+                assert isinstance(part, cst.FormattedStringExpression)  # the only other kind of part
                 out.append("{" + (dotted_name(part.expression) or "…") + "}")
         return "".join(out)
     return None
@@ -206,14 +207,6 @@ class AttributeChain:
 
 
 @dataclass
-class DictLit:
-    keys: list[str]
-    node: cst.Dict
-    scope: Optional[Function]
-    stmt: int
-
-
-@dataclass
 class Index:
     imports: list[Import] = field(default_factory=list)
     functions: list[Function] = field(default_factory=list)
@@ -222,7 +215,6 @@ class Index:
     strings: list[StringLit] = field(default_factory=list)
     subscripts: list[Subscript] = field(default_factory=list)
     attributes: list[AttributeChain] = field(default_factory=list)
-    dicts: list[DictLit] = field(default_factory=list)
     module_assigns: dict[str, list[cst.CSTNode]] = field(default_factory=dict)
     # ids of string literals used as comparison operands (`x == "A"`, `"A" in x`)
     compared: set = field(default_factory=set)
@@ -546,17 +538,10 @@ class _Builder:
         self.store = outer
 
     def visit_Dict(self, node: cst.Dict) -> None:
-        keys = []
-        for el in node.elements:
-            if isinstance(el, cst.DictElement):
-                key = string_value(el.key)
-                if key is not None:
-                    keys.append(key)
-        self.index.dicts.append(DictLit(keys, node, self.scope, self.stmt))
-        self.note(node)
+        self.note(node)  # a finding may point at a dict literal: its statement is looked up
         self.visit_children(node)
 
-    def visit_Try(self, node: cst.CSTNode) -> None:
+    def visit_Try(self, node: cst.Try) -> None:
         self.enter_statement(node)
         ordinal = self.stmt
         catches = any(_catches_import_error(h) for h in node.handlers)
@@ -603,7 +588,8 @@ def all_params(params: cst.Parameters, stars: bool = True) -> list[cst.Param]:
     return out
 
 
-_HANDLERS = {
+# Keyed by node type: each handler takes a node of its key's type, which a Callable type cannot say.
+_HANDLERS: dict[type, Callable[[_Builder, Any], None]] = {
     cst.IndentedBlock: _Builder.block,
     cst.SimpleStatementSuite: _Builder.block,
     cst.FunctionDef: _Builder.visit_FunctionDef,

@@ -42,7 +42,7 @@ def nesting_problem(text: str) -> Optional[ParseProblem]:
                         "Python cannot compile this file", line)
         else:
             depth = max(0, depth - 1)
-    widths = []
+    widths: list[int] = []
     for match in _INDENT.finditer(text):
         width = len(match.group(1).expandtabs(8))
         while widths and widths[-1] > width:

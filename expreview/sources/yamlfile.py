@@ -10,6 +10,7 @@ import yaml
 
 from expreview.sources.file import SourceFile
 
+_Loader: type[Union[yaml.CSafeLoader, yaml.SafeLoader]]
 try:  # libyaml is ~8x faster; the pure-Python loader gives the same nodes and values
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built

@@ -91,6 +91,7 @@ def configured_name_not_handled(bundle: Bundle) -> Iterator[Hit]:
                 if dispatch.accepts(value) or (doc.path, value, dispatch.function.name) in reported:
                     continue
                 reported.add((doc.path, value, dispatch.function.name))
+                assert dispatch.fallback is not None  # dispatches() always sets it: the raise an unhandled name reaches
                 line = source.span(dispatch.fallback).line
                 handled = ", ".join(dispatch.handled_names)
                 norm = "".join(f".{op}()" for op in dispatch.normalise)
@@ -173,7 +174,7 @@ def config_key_unused(bundle: Bundle) -> Iterator[Hit]:
 def _run_ids(doc: Optional[YamlSource]) -> Optional[list[tuple[str, yaml.Node]]]:
     if doc is None or doc.node is None or not isinstance(doc.data, (dict, list)):
         return None
-    entries = []
+    entries: list[tuple[str, yaml.Node]] = []
     lists = [doc.node] if isinstance(doc.node, yaml.SequenceNode) else [
         v for k, v in doc.node.value if isinstance(v, (yaml.SequenceNode, yaml.MappingNode))
         and getattr(k, "value", None) in RUN_LIST_KEYS]

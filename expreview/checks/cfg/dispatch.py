@@ -78,7 +78,7 @@ def _body(node: cst.CSTNode) -> list[cst.CSTNode]:
 
 
 def _small(statements: list[cst.CSTNode]) -> list[cst.CSTNode]:
-    out = []
+    out: list[cst.CSTNode] = []
     for s in statements:
         out.extend(s.body if isinstance(s, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) else [s])
     return out
@@ -119,9 +119,9 @@ def _names_in(node: cst.CSTNode, index: Index, scope: Function) -> set[str]:
             if value is not None:
                 out.add(value)
     elif isinstance(node, cst.Dict):
-        for el in node.elements:
-            if isinstance(el, cst.DictElement):
-                value = string_value(el.key)
+        for item in node.elements:
+            if isinstance(item, cst.DictElement):
+                value = string_value(item.key)
                 if value is not None:
                     out.add(value)
     else:
@@ -159,14 +159,14 @@ def _handled(source: PythonSource, fn: Function, var: str, nodes: list) -> tuple
     for node in nodes:
         if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
             key = node.slice[0].slice.value
-            ops = _normalised_var(key, var)
-            if ops is not None:
-                handled |= {(name, ops) for name in _names_in(node.value, index, fn)}
+            key_ops = _normalised_var(key, var)
+            if key_ops is not None:
+                handled |= {(name, key_ops) for name in _names_in(node.value, index, fn)}
                 compared = True
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get" \
                 and node.args and _normalised_var(node.args[0].value, var) is not None:
-            ops = _normalised_var(node.args[0].value, var)
-            handled |= {(name, ops) for name in _names_in(node.func.value, index, fn)}
+            get_ops = _normalised_var(node.args[0].value, var)
+            handled |= {(name, get_ops) for name in _names_in(node.func.value, index, fn)}
             compared = True
     return handled, compared
 
@@ -198,17 +198,18 @@ def config_keys(source: PythonSource, expr: cst.CSTNode, scope: Optional[Functio
     node = expr
     while True:
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-            method = node.func.attr.value
+            func = node.func  # narrowed once: mypy forgets `node.func` is an Attribute past the branch below
+            method = func.attr.value
             if method in _NORMALISERS:
                 normalise.insert(0, method)
-                node = node.func.value
+                node = func.value
                 continue
             if method == "get" and node.args:
                 key = string_value(node.args[0].value)
                 if key is None:
                     return None
                 keys.insert(0, key)
-                node = node.func.value
+                node = func.value
                 continue
             return None
         if isinstance(node, cst.Call) and dotted_name(node.func) == "str" and node.args:

@@ -130,8 +130,8 @@ def struct_merge_new_key(bundle: Bundle) -> Iterator[Hit]:
                 for arg in call.node.args[1:]:
                     added += [k for k in _merged_keys(source, arg.value, call.scope, run_keys) if k not in added]
                 node = base
-                for key in base_path:
-                    node = node.get(key, {}) if isinstance(node, dict) else {}
+                for step in base_path:
+                    node = node.get(step, {}) if isinstance(node, dict) else {}
                 new = [k for k in added if not (isinstance(node, dict) and k in node)]
                 if new:
                     yield Hit(source.path, f"merges keys that Hydra's struct config does not have ({', '.join(new[:5])}"

@@ -224,6 +224,7 @@ def yaml11_number_as_string(bundle: Bundle) -> Iterator[Hit]:
     for doc in bundle.yaml_files():
         for entry in doc.scalars():
             node = entry.node
+            assert isinstance(node, yaml.ScalarNode)  # scalars() yields only entries whose node is a scalar
             if node.style or node.tag != "tag:yaml.org,2002:str":  # plain style is None or 
                 continue
             if not _NUMBER_LIKE.fullmatch(node.value) or entry.path[-1] in converted:

@@ -8,6 +8,7 @@ from typing import Any, Iterator, Optional
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+from validate_pyproject import api, errors
 
 from expreview.bundle import Bundle
 from expreview.checks.dep.distributions import NOT_IMPORTED_BY_DESIGN, OTHER_FRAMEWORKS, STDLIB, candidates, provides
@@ -38,7 +39,7 @@ def declared(bundle: Bundle) -> Optional[list[Declared]]:
         return None
     data = doc.data
     out: list[Declared] = []
-    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    project = _table(data, "project")
     sections = [("project.dependencies", project.get("dependencies"))]
     groups = data.get("dependency-groups")
     if isinstance(groups, dict):
@@ -143,8 +144,8 @@ def invalid_pyproject(bundle: Bundle) -> Iterator[Hit]:
             if problem:
                 line = _line_of_string(doc, item, header) if isinstance(item, str) else header
                 yield Hit(PYPROJECT, problem, line)
-    poetry = _table(_table(_table(data, "tool"), "poetry"), "dependencies")
-    if poetry and "dependencies" not in project and len(poetry) > ("python" in poetry):
+    poetry_deps = _table(_table(_table(data, "tool"), "poetry"), "dependencies")
+    if poetry_deps and "dependencies" not in project and len(poetry_deps) > ("python" in poetry_deps):
         yield Hit(PYPROJECT, "the dependencies are declared only under [tool.poetry.dependencies], which uv ignores "
                              "when a [project] table exists, so nothing gets installed; list them in "
                              "`project.dependencies` as PEP 508 strings",
@@ -177,7 +178,7 @@ def _requirement_problem(item) -> Optional[str]:
     if not isinstance(item, str):
         return f"dependency {item!r} is not a string; write PEP 508 requirement strings"
     if re.search(r"[\^]|~(?!=)", item):
-        name = _NAME.match(item).group(1) if _NAME.match(item) else item
+        name = match.group(1) if (match := _NAME.match(item)) else item
         return (f"`{item}` uses a Poetry `^`/`~` range, which is not PEP 508 and which uv rejects; "
                 f"write a range such as `{name}>=X.Y,<X+1`")
     try:
@@ -190,20 +191,12 @@ def _requirement_problem(item) -> Optional[str]:
 @lru_cache(maxsize=1)
 def pyproject_validator() -> Any:
     """validate-pyproject's validator, built once: compiling its schema costs more than a review."""
-    from validate_pyproject import api  # here, not at import time: importing it slows `expreview check`'s start
-
     return api.Validator(plugins=[])
 
-
-_validator = pyproject_validator  # the name expreview/cli.py still imports; drop once it uses pyproject_validator
 
 
 def _schema_problems(doc: TomlSource, data: dict, skip_dependencies: bool):
     """Everything else PEP 621 forbids, as validate-pyproject judges it."""
-    try:
-        from validate_pyproject import errors
-    except ImportError:  # pragma: no cover - a declared dependency
-        return []
     try:
         pyproject_validator()(data)
     except errors.ValidationError as exc:

@@ -118,7 +118,7 @@ _ABSTRACT = ("abstractmethod", "abc.abstractmethod", "overload", "typing.overloa
 def _stub_kind(fn: cst.FunctionDef) -> Optional[str]:
     body = fn.body
     statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
-    small = []
+    small: list[cst.BaseSmallStatement] = []
     for statement in statements:
         if isinstance(statement, cst.SimpleStatementLine):
             small.extend(statement.body)

@@ -2,7 +2,7 @@
 the prompt asks for, without pipe deadlocks, without src.evaluate, and in the right directory."""
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Union
 
 import libcst as cst
 
@@ -14,7 +14,7 @@ from expreview.facts.launches import Launch, launches
 from expreview.facts.values import resolve
 from expreview.findings import ERROR
 from expreview.rule import Example, Hit, rule
-from expreview.sources.index import Call, Function, Index, dotted_name, keyword_argument
+from expreview.sources.index import AttributeChain, Call, Function, Index, dotted_name, keyword_argument
 from expreview.sources.pyfile import PythonSource
 
 
@@ -279,7 +279,7 @@ def pipe_deadlock(bundle: Bundle) -> Iterator[Hit]:
             handed_off = any(c.name.rsplit(".", 1)[-1] in ("Thread", "submit", "Process") for c in in_scope)
             if handed_off:
                 continue
-            reads = {}
+            reads: dict[str, Union[Call, AttributeChain]] = {}  # stream -> its first blocking read
             for c in in_scope:
                 for stream in ("stdout", "stderr"):
                     if c.name in (f"{var}.{stream}.readline", f"{var}.{stream}.read", f"{var}.{stream}.readlines"):
