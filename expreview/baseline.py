@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from expreview.bundle import Bundle
-from expreview.findings import WARNING, Finding
+from expreview.findings import ADVICE, WARNING, Finding
 
 STALE_ENTRY = "BSL001"
 VERSION = 1
@@ -70,5 +70,5 @@ def apply(bundle: Bundle, findings: list[Finding], baseline: list[dict], source:
         for _ in range(left):
             kept.append(Finding(STALE_ENTRY, WARNING, path, 1, 1, 1, 1,
                                 f"the baseline accepts a {code} finding in {path} that no longer occurs; "
-                                "write the baseline again (--write-baseline) to drop it"))
+                                "write the baseline again (--write-baseline) to drop it", consequence=ADVICE))
     return kept

@@ -9,7 +9,7 @@ from . import baseline as baselines
 from . import checks  # noqa: F401  (registers the built-in rules)
 from . import suppressions
 from expreview.bundle import Bundle
-from expreview.findings import ERROR, WARNING, Finding
+from expreview.findings import ERROR, WARNING, CRITERION, Finding
 from expreview.plugins import PLUGIN_CODES, load_plugins
 from expreview.profiles import Profile, ProfileError, load_profile
 from expreview.rule import REGISTRY, Rule
@@ -144,4 +144,5 @@ def run_contained(rule: Rule, bundle: Bundle, severity: Optional[str] = None) ->
             INTERNAL_ERROR, ERROR, "(expreview)", 1, 1, 1, 1,
             f"internal error in rule {rule.code} ({rule.name}): {detail}; its checks did not run, "
             "so this bundle was not fully reviewed. Please report this to the expreview maintainers",
+            consequence=CRITERION,  # the review is incomplete: not the project's crash, but it blocks
         )]

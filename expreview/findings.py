@@ -7,6 +7,14 @@ ERROR = "error"
 WARNING = "warning"
 SEVERITIES = (ERROR, WARNING)
 
+# What happens if a finding is true (../shared/RULES.md): the project does not install, import,
+# start or finish; it runs but breaks a criterion of the prompt that was asked; or worth fixing,
+# never blocking.
+CRASH = "crash"
+CRITERION = "criterion"
+ADVICE = "advice"
+CONSEQUENCES = (CRASH, CRITERION, ADVICE)
+
 
 @dataclass(frozen=True)
 class Span:
@@ -29,6 +37,7 @@ class Finding:
     end_line: int
     end_column: int
     message: str
+    consequence: str = CRITERION
 
     def sort_key(self):
         return (self.path, self.line, self.code, self.column, self.message)
@@ -37,6 +46,7 @@ class Finding:
         return {
             "code": self.code,
             "severity": self.severity,
+            "consequence": self.consequence,
             "path": self.path,
             "line": self.line,
             "column": self.column,

@@ -11,7 +11,7 @@ import yaml
 
 from expreview.bundle import Bundle
 from expreview import profiles
-from expreview.findings import FILE_SPAN, Finding, Span
+from expreview.findings import CONSEQUENCES, CRITERION, FILE_SPAN, Finding, Span
 from expreview.inputs.files import add_file
 
 
@@ -71,6 +71,7 @@ class Hit:
     where: Where = None
     end_line: Optional[int] = None  # widen the range to this line
     stmt: Optional[int] = None  # statement ordinal of `where` when the index did not record it
+    consequence: Optional[str] = None  # this finding's, when it differs from the rule's
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class Rule:
     check: Callable[[Bundle], Iterable[Hit]]
     invalid: tuple[Example, ...]
     valid: tuple[Example, ...]
+    consequence: str = CRITERION  # crash | criterion | advice: what happens if a finding is true
 
     @property
     def stages(self) -> tuple[str, ...]:
@@ -112,6 +114,7 @@ class Rule:
                 code=self.code, severity=severity or self.severity, path=hit.path,
                 line=span.line, column=span.column, end_line=span.end_line,
                 end_column=span.end_column, message=hit.message,
+                consequence=hit.consequence or self.consequence,
             ))
         return out
 
@@ -147,17 +150,21 @@ def rule(
     invalid: Iterable[Example],
     valid: Iterable[Example],
     stages: Iterable[str] = (),
+    consequence: str = CRITERION,
 ) -> Callable[[Callable[[Bundle], Iterable[Hit]]], Rule]:
     """Register `check` as a rule. Used as a decorator in the family modules.
 
     A built-in rule runs in the stages whose rules/<stage>.yaml lists it; `stages` is for rules no
-    profile lists (plugins)."""
+    profile lists (plugins). `consequence` is what happens if a finding is true: crash, criterion
+    or advice (every built-in rule states it; a plugin that does not is a criterion)."""
+    if consequence not in CONSEQUENCES:
+        raise ValueError(f"rule {code}: consequence {consequence!r} is not one of {', '.join(CONSEQUENCES)}")
 
     def register(check: Callable[[Bundle], Iterable[Hit]]) -> Rule:
         if code in REGISTRY:
             raise ValueError(f"rule code {code} is registered twice")
         made = Rule(code, name, tuple(stages), severity, criterion.strip(), rationale.strip(),
-                    check, tuple(invalid), tuple(valid))
+                    check, tuple(invalid), tuple(valid), consequence)
         REGISTRY[code] = made
         return made
 

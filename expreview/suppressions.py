@@ -12,7 +12,7 @@ from typing import Optional
 
 from expreview.facts.comments import python_comment
 from expreview.bundle import Bundle
-from expreview.findings import WARNING, Finding
+from expreview.findings import ADVICE, Finding, WARNING
 
 UNUSED_SUPPRESSION = "SUP001"
 _DIRECTIVE = re.compile(r"expreview:\s*ignore(?P<file>-file)?\s*(?:\[(?P<codes>[^\]]*)\])?")
@@ -84,5 +84,6 @@ def apply(bundle: Bundle, findings: list[Finding], ran: set[str]) -> list[Findin
             kept.append(Finding(
                 UNUSED_SUPPRESSION, WARNING, s.path, s.line, 1, s.line, 1,
                 f"`# {s.text}` suppresses nothing here; remove it (or fix the code it was meant for)",
+                consequence=ADVICE,
             ))
     return kept

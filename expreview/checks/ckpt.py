@@ -7,13 +7,14 @@ import libcst as cst
 
 from expreview.bundle import Bundle
 from expreview.facts.pretrained import loads_local_directory
-from expreview.findings import ERROR
+from expreview.findings import CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import dotted_name
 
 
 @rule(
     code="CKPT001", name="checkpoint-never-loaded", severity=ERROR,
+    consequence=CRITERION,
     criterion="Model saving/loading mechanisms are implemented.",
     rationale="A checkpoint that nothing loads cannot be evaluated or resumed; the reviewer asks "
               "for both halves. Loading a hub model by id is not loading the saved model.",

@@ -10,7 +10,7 @@ from expreview.bundle import Bundle
 from expreview.facts.hydra_config import hydra_main
 from expreview.facts.launches import launches
 from expreview.facts.literals import literal
-from expreview.findings import ERROR
+from expreview.findings import CRASH, ERROR
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import string_value
 from expreview.sources.pyfile import PythonSource
@@ -89,6 +89,7 @@ def parser_spec(source: PythonSource) -> Optional[ParserSpec]:
 
 @rule(
     code="CLI001", name="main-flags", severity=ERROR,
+    consequence=CRASH,
     criterion="main.py properly supports `--smoke-test` and `--full-experiment` flags with "
               "`--results-dir <path>` argument.",
     rationale="The pipeline calls `python -m src.main --smoke-test --results-dir …`; argparse "
@@ -112,6 +113,7 @@ def main_flags(bundle: Bundle) -> Iterator[Hit]:
 
 @rule(
     code="CLI002", name="subprocess-contract", severity=ERROR,
+    consequence=CRASH,
     criterion="main.py launches train.py (and evaluate.py) with arguments those scripts accept.",
     rationale="A flag the child's parser does not define, or a required flag main never passes, "
               "makes every run exit with status 2 before training starts.",
@@ -198,6 +200,7 @@ def _parses_key_values(source: PythonSource) -> bool:
 
 @rule(
     code="CLI003", name="key-value-cli", severity=ERROR,
+    consequence=CRASH,
     criterion="CLI interface matches `python -m src.main run={run_id} results_dir={path} mode=…` and "
               "`python -m src.evaluate results_dir={path} run_ids='[\"run-1\", …]'`, with run_ids "
               "parsed by json.loads.",

@@ -7,7 +7,7 @@ import re
 
 from expreview.facts.placeholders import PLACEHOLDER
 from expreview.bundle import Bundle
-from expreview.findings import ERROR, WARNING
+from expreview.findings import ADVICE, CRITERION, ERROR, WARNING
 from expreview.rule import Example, Hit, rule
 
 _BASE_TRAIN = (
@@ -27,6 +27,7 @@ def _pairs(bundle: Bundle, suffix: str = ""):
 
 @rule(
     code="DRV001", name="base-definition-missing", severity=ERROR,
+    consequence=CRITERION,
     criterion="All functionality from base_code is preserved or properly enhanced: no function or "
               "class of the base is missing from the derived file.",
     rationale="A base function that disappears is usually an omission by the generator; whatever "
@@ -73,6 +74,7 @@ def _code_lines(text: str) -> int:
 
 @rule(
     code="DRV002", name="derived-file-truncated", severity=ERROR,
+    consequence=CRITERION,
     criterion="No code sections have been omitted or significantly shortened relative to base_code "
               "(threshold: profile option `min_length_ratio`).",
     rationale="A derived file much shorter than its base has usually been truncated by the "
@@ -91,6 +93,7 @@ def derived_file_truncated(bundle: Bundle) -> Iterator[Hit]:
 
 @rule(
     code="DRV003", name="base-file-unchanged", severity=ERROR,
+    consequence=CRITERION,
     criterion="Complete placeholder replacement: no derived file is the unchanged base file with "
               "its placeholders.",
     rationale="When the generator leaves a file unchanged, the pipeline restores the base file, "
@@ -129,6 +132,7 @@ _PLOT_CALL = re.compile(r"\.(legend|annotate|text|bar_label)\s*\(")
 
 @rule(
     code="DRV004", name="plot-annotations-dropped", severity=WARNING,
+    consequence=ADVICE,
     criterion="No reduction in code quality or completeness: the figures keep the legends and "
               "annotations the base drew.",
     rationale="Dropping `legend`/`annotate`/`text` calls makes the derived figures less readable "

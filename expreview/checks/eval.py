@@ -5,12 +5,13 @@ from typing import Iterator
 
 from expreview.bundle import Bundle
 from expreview.checks.wb import EVALUATE, EVALUATE_EXAMPLE
-from expreview.findings import ERROR
+from expreview.findings import CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
 
 
 @rule(
     code="EVAL001", name="per-run-metrics", severity=ERROR,
+    consequence=CRITERION,
     criterion="evaluate.py exports run-specific metrics to `{results_dir}/{run_id}/metrics.json`.",
     rationale="The paper pipeline reads each run's metrics from that file.",
     invalid=[Example(files={EVALUATE: EVALUATE_EXAMPLE.replace("\"metrics.json\"", "\"summary.json\"")}, line=1)],
@@ -30,6 +31,7 @@ _AGGREGATE_KEYS = ("primary_metric", "metrics", "best_proposed", "best_baseline"
 
 @rule(
     code="EVAL002", name="aggregated-metrics", severity=ERROR,
+    consequence=CRITERION,
     criterion="evaluate.py exports `{results_dir}/comparison/aggregated_metrics.json` with "
               "primary_metric, metrics, best_proposed, best_baseline and gap.",
     rationale="The paper pipeline reads the comparison from that file with exactly these keys.",

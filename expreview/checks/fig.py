@@ -11,7 +11,7 @@ import libcst as cst
 from expreview.bundle import Bundle
 from expreview.facts.literals import literal
 from expreview.facts.values import agreed_argument, resolve
-from expreview.findings import ERROR, WARNING
+from expreview.findings import ADVICE, CRITERION, ERROR, WARNING
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import Call, Function, Index, dotted_name, string_value
 from expreview.sources.pyfile import PythonSource
@@ -163,6 +163,7 @@ _PLOT = (
 
 @rule(
     code="FIG001", name="figure-not-pdf", severity=ERROR,
+    consequence=CRITERION,
     criterion="Result visualization and figure generation is complete: evaluate.py saves its "
               "figures as PDF.",
     rationale="The paper pipeline includes the PDFs evaluate writes; a PNG, or no figure at all, "
@@ -220,6 +221,7 @@ def _outside_images(parts: list[Part]) -> Optional[str]:
 
 @rule(
     code="FIG002", name="figure-outside-images-dir", severity=ERROR,
+    consequence=CRITERION,
     criterion="Figure generation with proper formatting (PDF output to `{results_dir}/images/` directory).",
     rationale="The paper pipeline collects figures from `{results_dir}/images/` only; a figure "
               "saved per run or elsewhere is never included (seed 003).",
@@ -298,6 +300,7 @@ def _has_annotation(calls: list[Call]) -> bool:
 @rule(
     code="FIG003", name="figure-without-legend-or-annotation",
     severity=WARNING,
+    consequence=ADVICE,
     criterion="Proper figure quality: legends, annotations.",
     rationale="A comparison figure without a legend cannot be read; without annotated values the "
               "reader must guess the numbers.",
@@ -331,6 +334,7 @@ def figure_quality(bundle: Bundle) -> Iterator[Hit]:
 
 @rule(
     code="FIG004", name="figures-outside-evaluate", severity=ERROR,
+    consequence=CRITERION,
     criterion="train.py and main.py generate NO figures.",
     rationale="Figures are made once by evaluate from the WandB data of all runs; figures made "
               "during training are per process and uncollected.",
@@ -366,6 +370,7 @@ def figures_outside_evaluate(bundle: Bundle) -> Iterator[Hit]:
 
 @rule(
     code="FIG005", name="figure-name", severity=ERROR,
+    consequence=CRITERION,
     criterion="Figure names follow `{run_id}_{figure_topic}[_<condition>][_pairN].pdf` per run and "
               "`comparison_{figure_topic}[_<condition>][_pairN].pdf` for comparisons.",
     rationale="Figures from all runs land in one paper; names without the run id or `comparison_` "

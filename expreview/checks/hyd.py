@@ -12,7 +12,7 @@ from expreview.bundle import Bundle
 from expreview.facts.hydra_config import CONFIG, base_config, hydra_main, run_configs
 from expreview.facts.literals import literal
 from expreview.facts.pretrained import loads_local_directory
-from expreview.findings import ERROR
+from expreview.findings import CRASH, CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import dotted_name, keyword_argument, string_value
 
@@ -31,6 +31,7 @@ _RUN = "run_id: r1\nmethod: proposed\nmodel:\n  name: mlp\ndataset:\n  name: dig
 
 @rule(
     code="HYD001", name="hydra-entry-point", severity=ERROR,
+    consequence=CRASH,
     criterion="Uses Hydra to manage all experiment configurations: src/main.py has `@hydra.main` "
               "whose config_path/config_name resolve to config/config.yaml from src/.",
     rationale="`python -m src.main run=… results_dir=… mode=…` only works through Hydra; a wrong "
@@ -71,6 +72,7 @@ def hydra_entry_point(bundle: Bundle) -> Iterator[Hit]:
 
 @rule(
     code="HYD002", name="run-configs-location", severity=ERROR,
+    consequence=CRASH,
     criterion="Uses Hydra to manage all experiment configurations from `config/runs/*.yaml` "
               "(profile option `runs_dir`).",
     rationale="`run={run_id}` must select `{runs_dir}/{run_id}.yaml`; run configs anywhere else are "
@@ -139,6 +141,7 @@ def _assignments(bundle: Bundle):
 
 @rule(
     code="HYD003", name="mode-handling", severity=ERROR,
+    consequence=CRITERION,
     criterion="Code must automatically configure based on mode: `mode == \"trial\"` sets "
               "`wandb.mode=\"disabled\"`, `optuna.n_trials=0` and one epoch; `mode == \"full\"` sets "
               "`wandb.mode=\"online\"` (older prompts: `trial_mode=true`).",
@@ -197,6 +200,7 @@ _SECTIONS = ("run_id", "method", "model", "dataset", "training", "optuna")
 
 @rule(
     code="HYD004", name="run-config-sections", severity=ERROR,
+    consequence=CRITERION,
     criterion="Proper configuration structure with run_id, method, model, dataset, training, and "
               "optuna sections in every run config.",
     rationale="The code reads these sections for every run; a run config without one fails at the "
@@ -218,6 +222,7 @@ _SKLEARN_FETCH = "sklearn.datasets.fetch_"
 
 @rule(
     code="HYD005", name="cache-dir", severity=ERROR,
+    consequence=CRITERION,
     criterion="Uses `.cache/` as the cache directory for all datasets and models.",
     rationale="Runs share one download cache; without `cache_dir=\".cache/\"` every run downloads "
               "into the home directory of whatever machine it lands on.",
@@ -272,6 +277,7 @@ def cache_dir(bundle: Bundle) -> Iterator[Hit]:
 
 @rule(
     code="HYD006", name="wandb-settings", severity=ERROR,
+    consequence=CRITERION,
     criterion="config/config.yaml contains mandatory WandB settings (entity/project).",
     rationale="train and evaluate both address runs as `{entity}/{project}/{run_id}`; without them "
               "logging goes to a default project evaluate cannot find.",

@@ -10,7 +10,7 @@ from typing import Iterator, Optional
 from expreview.bundle import Bundle
 from expreview.checks.dep.rules import declared
 from expreview.facts.project_imports import project_module
-from expreview.findings import ERROR
+from expreview.findings import CRASH, CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import Import
 
@@ -54,6 +54,7 @@ def counts_as_code(path: str) -> bool:
 
 @rule(
     code="LAY001", name="required-file-missing", severity=ERROR,
+    consequence=CRASH,
     criterion="The bundle contains every required file of the stage's layout.",
     rationale="The pipeline runs `python -m src.main` with fixed paths; a missing file fails the "
               "run at its first import or config read.",
@@ -69,6 +70,7 @@ def missing_file(bundle: Bundle) -> Iterator[Hit]:
 
 @rule(
     code="LAY002", name="extra-file", severity=ERROR,
+    consequence=CRITERION,
     criterion="No additional utility files, helper modules, or separate components: all "
               "functionality lives in the required files.",
     rationale="The pipeline copies only the required files; a helper module or `src/__init__.py` "
@@ -90,6 +92,7 @@ def extra_file(bundle: Bundle) -> Iterator[Hit]:
 
 @rule(
     code="LAY003", name="required-file-empty", severity=ERROR,
+    consequence=CRASH,
     criterion="Every required file is implemented (no empty files).",
     rationale="An empty module imports fine and then fails at the first attribute it should define.",
     invalid=[Example(files={**_BASE_FILES, "src/model.py": "\n"})],
@@ -107,6 +110,7 @@ _SIBLINGS = ("train", "evaluate", "preprocess", "model", "main")
 
 @rule(
     code="LAY004", name="unresolvable-project-import", severity=ERROR,
+    consequence=CRASH,
     criterion="Import statements are compatible with `uv run python -m src.main` execution.",
     rationale="Under `python -m src.main` only the repository root is on sys.path: `import train` "
               "fails, and `from src.utils import x` fails when src/utils.py is not in the bundle.",
@@ -189,6 +193,7 @@ def _unresolved(bundle: Bundle, imp: Import) -> Optional[Unresolved]:
 
 @rule(
     code="LAY005", name="unreadable-file", severity=ERROR,
+    consequence=CRASH,
     criterion="Every file of the bundle is source text that can be reviewed: UTF-8, no NUL bytes, "
               "of a reasonable size.",
     rationale="A binary, non-UTF-8 or huge file cannot be what the pipeline meant to generate, and "

@@ -7,7 +7,7 @@ import libcst as cst
 
 from expreview.facts.values import resolve
 from expreview.bundle import Bundle
-from expreview.findings import ERROR
+from expreview.findings import CRITERION, ERROR
 from expreview.sources.index import Call, Index, string_value
 from expreview.sources.pyfile import PythonSource
 from expreview.rule import Example, Hit, rule
@@ -61,6 +61,7 @@ def _has_run_id(source: PythonSource, dumps: Call) -> Optional[bool]:
 
 @rule(
     code="OUT001", name="train-json-stdout", severity=ERROR,
+    consequence=CRITERION,
     criterion="train.py outputs JSON-formatted metrics with `run_id` field using "
               "`print(json.dumps({...}))`.",
     rationale="The pipeline parses train's stdout line by line; rich's `print_json`/`console.print` "
@@ -112,6 +113,7 @@ def train_json_stdout(bundle: Bundle) -> Iterator[Hit]:
 
 @rule(
     code="OUT002", name="evaluate-json-stdout", severity=ERROR,
+    consequence=CRITERION,
     criterion="evaluate.py outputs JSON-formatted comparison results to stdout "
               "(`print(json.dumps(...))`).",
     rationale="The pipeline reads the comparison from evaluate's stdout; rich output or prose is "
@@ -146,6 +148,7 @@ def evaluate_json_stdout(bundle: Bundle) -> Iterator[Hit]:
 
 @rule(
     code="OUT003", name="train-writes-results", severity=ERROR,
+    consequence=CRITERION,
     criterion="NO results.json or stdout JSON dumps in train.py (WandB is the only sink).",
     rationale="Hydra runs are read back from WandB; a results.json or JSON on stdout is a second, "
               "diverging record that nothing reads.",

@@ -10,12 +10,13 @@ from pyflakes import messages as flake_messages
 from expreview.facts.docstrings import is_docstring
 from expreview.facts.project_imports import project_module
 from expreview.bundle import Bundle
-from expreview.findings import ERROR, WARNING, Span
+from expreview.findings import CRASH, ERROR, Span, WARNING
 from expreview.rule import Example, Hit, rule
 
 
 @rule(
     code="PY001", name="syntax-error", severity=ERROR,
+    consequence=CRASH,
     criterion="The code is immediately executable: every Python file parses.",
     rationale="A syntax error stops the run before anything else happens.",
     invalid=[Example(files={"src/train.py": """
@@ -40,6 +41,7 @@ _UNDEFINED = (flake_messages.UndefinedName, flake_messages.UndefinedLocal, flake
 
 @rule(
     code="PY002", name="undefined-name", severity=ERROR,
+    consequence=CRASH,
     criterion="The code is immediately executable: no undefined names.",
     rationale="An undefined name raises NameError when its line runs, often after hours of training.",
     invalid=[Example(files={"src/train.py": """
@@ -69,6 +71,7 @@ def undefined_name(bundle: Bundle) -> Iterator[Hit]:
 
 @rule(
     code="PY003", name="definition-shadows-import", severity=ERROR,
+    consequence=CRASH,
     criterion="The code is immediately executable: a definition does not replace an imported "
               "name that the code still calls.",
     rationale="`def load_dataset(...)` after `from datasets import load_dataset` makes every call "
@@ -120,6 +123,7 @@ def shadowed_import(bundle: Bundle) -> Iterator[Hit]:
 
 @rule(
     code="PY004", name="missing-project-attribute", severity=ERROR,
+    consequence=CRASH,
     criterion="The code is immediately executable: names imported from the project's own modules exist.",
     rationale="`from src.model import RMSNorm` fails with ImportError when src/model.py defines no RMSNorm.",
     invalid=[Example(files={"src/model.py": """
@@ -212,6 +216,7 @@ _LIBRARY_KEYS = {
 
 @rule(
     code="PY005", name="key-never-produced", severity=WARNING,
+    consequence=CRASH,
     criterion="The code is immediately executable: every key read from a batch is produced somewhere.",
     rationale="A batch key that no collate function, dataset or config produces raises KeyError at "
               "the first evaluation step (seed 004: `prompt_mask`).",

@@ -9,7 +9,7 @@ import libcst as cst
 
 from expreview.facts.values import resolve
 from expreview.bundle import Bundle
-from expreview.findings import ERROR, WARNING
+from expreview.findings import ADVICE, CRITERION, ERROR, WARNING
 from expreview.sources.index import string_value
 from expreview.rule import Example, Hit, rule
 
@@ -21,6 +21,7 @@ _REAL_DATA_PREFIXES = ("torchvision.datasets.", "torchtext.datasets.", "torchaud
 
 @rule(
     code="SPEC001", name="real-dataset-in-base", severity=ERROR,
+    consequence=CRITERION,
     criterion="No premature specialization: the base code does NOT contain real dataset loading "
               "code (it should be a placeholder).",
     rationale="The base is shared by every derived experiment; a concrete dataset loader in it is "
@@ -85,6 +86,7 @@ def _literal_model_id(source, call):
 
 @rule(
     code="SPEC002", name="hard-coded-model", severity=WARNING,
+    consequence=ADVICE,
     criterion="No premature specialization: the base code does NOT assume specific models "
               "(uses placeholders appropriately).",
     rationale="A hard-coded model id or architecture in the base decides what the experiment "

@@ -10,7 +10,7 @@ import libcst as cst
 
 from expreview.facts.call_graph import functions_called_in_loops, reachable
 from expreview.bundle import Bundle
-from expreview.findings import ERROR, WARNING
+from expreview.findings import CRASH, CRITERION, ERROR, WARNING
 from expreview.sources.index import Call, Index, Subscript, dotted_name, iter_subtree, string_value
 from expreview.sources.pyfile import PythonSource
 from expreview.rule import Example, Hit, rule
@@ -72,6 +72,7 @@ def _summary_writes(index: Index) -> list[Union[Subscript, Call]]:
 
 @rule(
     code="WB001", name="wandb-logging", severity=ERROR,
+    consequence=CRITERION,
     criterion="train.py initializes WandB, calls `wandb.log()` at each training step/batch/epoch, and "
               "uses `wandb.summary[\"key\"] = value` for final/best metrics.",
     rationale="WandB is the only record of a hydra run; evaluate reads history and summary from it.",
@@ -170,6 +171,7 @@ def _read_keys(source: PythonSource) -> list[tuple[str, cst.CSTNode]]:
 
 @rule(
     code="WB002", name="metric-never-logged", severity=ERROR,
+    consequence=CRASH,
     criterion="Metric names in train.py's wandb.log() MUST exactly match the keys used in "
               "evaluate.py's run.history() (and summary).",
     rationale="A key evaluate reads that train never logged is a KeyError, or an empty column and a "
@@ -202,6 +204,7 @@ def metric_never_logged(bundle: Bundle) -> Iterator[Hit]:
 
 @rule(
     code="WB003", name="wandb-run-address", severity=ERROR,
+    consequence=CRITERION,
     criterion="evaluate.py loads WandB config from config/config.yaml and uses "
               "`wandb.Api().run(f\"{entity}/{project}/{run_id}\")`.",
     rationale="Hard-coded entity/project strings point evaluate at someone else's project as soon as "
@@ -256,6 +259,7 @@ def _objectives(index: Index) -> list:
 
 @rule(
     code="WB004", name="wandb-in-optuna-objective", severity=WARNING,
+    consequence=CRITERION,
     criterion="If using Optuna, DO NOT log intermediate trial results to WandB - only log the final "
               "run with best hyperparameters.",
     rationale="Every trial that reaches wandb.init creates a run under the same id or project, and "

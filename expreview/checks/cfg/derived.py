@@ -10,7 +10,7 @@ import yaml
 from expreview.bundle import Bundle
 from expreview.checks.cfg.dispatch import dispatches
 from expreview.checks.cfg.plain import RUN_CONFIGS, RUN_ID_KEYS, RUN_LIST_KEYS
-from expreview.findings import ERROR, WARNING
+from expreview.findings import ADVICE, CRASH, CRITERION, ERROR, WARNING
 from expreview.rule import Example, Hit, rule
 from expreview.sources.yamlfile import YamlSource
 
@@ -26,6 +26,7 @@ def _yaml_values_at(bundle: Bundle, keys: tuple):
 
 @rule(
     code="CFG004", name="configured-name-not-handled", severity=ERROR,
+    consequence=CRASH,
     criterion="All run variations are implemented: every dataset/model name in the configs is "
               "handled by the code's name dispatch (after its .upper()/.lower() normalisation).",
     rationale="A configured name that the dispatch does not know falls through to "
@@ -125,6 +126,7 @@ def _names_the_code_uses(bundle: Bundle) -> set[str]:
 
 @rule(
     code="CFG005", name="config-key-unused", severity=WARNING,
+    consequence=ADVICE,
     criterion="Configuration files contain real experimental parameters that the code applies: "
               "every YAML leaf key is read by some file.",
     rationale="A key no code reads changes nothing: seed 002's \"noisy\" run sets `noise_ratio`, "
@@ -196,6 +198,7 @@ def _norm(run_id: str) -> str:
 
 @rule(
     code="CFG007", name="run-variation-missing", severity=ERROR,
+    consequence=CRITERION,
     criterion="All run_variations are defined in both config/smoke_test.yaml and "
               "config/full_experiment.yaml; the smoke test contains ALL run variations in lightweight form.",
     rationale="A variation missing from the smoke test is never exercised before the full run; one "

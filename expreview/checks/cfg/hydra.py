@@ -11,7 +11,7 @@ from expreview.facts.hydra_config import (base_config, config_roots, config_uses
                                           merged_configs, open_dict_statements, root_path, run_configs,
                                           struct_lifted)
 from expreview.facts.values import resolve
-from expreview.findings import ERROR
+from expreview.findings import CRASH, ERROR
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import Function, dotted_name, string_value
 from expreview.sources.pyfile import PythonSource
@@ -54,6 +54,7 @@ def _first_missing(trees: list[dict], path: tuple[str, ...]) -> int:
 
 @rule(
     code="CFG006", name="config-path-missing", severity=ERROR,
+    consequence=CRASH,
     criterion="All parameters are loaded from run configs dynamically: every `cfg.a.b.c` path the "
               "code uses exists in config/config.yaml merged with the run configs.",
     rationale="OmegaConf raises ConfigAttributeError on a missing key the moment the line runs "
@@ -92,6 +93,7 @@ def config_path_missing(bundle: Bundle) -> Iterator[Hit]:
 
 @rule(
     code="CFG008", name="struct-merge-new-key", severity=ERROR,
+    consequence=CRASH,
     criterion="Proper configuration structure: code does not add keys to Hydra's struct config "
               "(OmegaConf.merge/update or assignment) without open_dict or set_struct(False).",
     rationale="@hydra.main hands over a struct config; merging a run config with keys it lacks "

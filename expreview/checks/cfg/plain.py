@@ -11,7 +11,7 @@ import yaml
 from expreview.bundle import Bundle
 from expreview.facts.cache import bundle_fact
 from expreview.facts.literals import literal
-from expreview.findings import ERROR
+from expreview.findings import CRASH, ERROR
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import iter_subtree, string_value
 
@@ -22,6 +22,7 @@ RUN_ID_KEYS = ("run_id", "name", "id")
 
 @rule(
     code="CFG001", name="yaml-does-not-parse", severity=ERROR,
+    consequence=CRASH,
     criterion="Configuration files contain real, loadable parameters: every YAML file parses.",
     rationale="main reads the YAML before the first run; a syntax error stops everything.",
     invalid=[Example(files={"config/smoke_test.yaml": """
@@ -73,6 +74,7 @@ def _run_list_key(bundle: Bundle):
 
 @rule(
     code="CFG002", name="run-list-missing", severity=ERROR,
+    consequence=CRASH,
     criterion="Configuration YAML structure is ready to accept run variations: each config holds "
               "the run list main reads, and every entry has a run id.",
     rationale="main iterates over the run list; a missing list runs nothing, and an entry without "
@@ -194,6 +196,7 @@ def read_with_pyyaml(bundle: Bundle) -> bool:
 
 @rule(
     code="CFG003", name="yaml11-number-as-string", severity=ERROR,
+    consequence=CRASH,
     criterion="Configuration files contain real experimental parameters: numbers are written so "
               "that PyYAML reads them as numbers.",
     rationale="PyYAML follows YAML 1.1, where `1e-3` is the string '1e-3'; `Adam(lr='1e-3')` then "

@@ -13,7 +13,7 @@ from validate_pyproject import api, errors
 from expreview.bundle import Bundle
 from expreview.checks.dep.distributions import NOT_IMPORTED_BY_DESIGN, OTHER_FRAMEWORKS, STDLIB, candidates, provides
 from expreview.facts.cache import bundle_fact
-from expreview.findings import ERROR, WARNING
+from expreview.findings import ADVICE, CRASH, CRITERION, ERROR, WARNING
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import Import
 from expreview.sources.pyfile import PythonSource
@@ -78,6 +78,7 @@ _VALID = [Example(files={PYPROJECT: _GOOD_TOML}),
 
 @rule(
     code="DEP001", name="invalid-pyproject", severity=ERROR,
+    consequence=CRASH,
     criterion="All imports and dependencies are properly specified: pyproject.toml is a valid "
               "PEP 621 project that `uv run` accepts.",
     rationale="`uv run` refuses a project whose `[project.dependencies]` is a table, whose "
@@ -237,6 +238,7 @@ def _third_party_imports(bundle: Bundle) -> Iterator[tuple[PythonSource, Import]
 
 @rule(
     code="DEP002", name="undeclared-dependency", severity=ERROR,
+    consequence=CRASH,
     criterion="All imports and dependencies are properly specified: every third-party module the "
               "code imports is declared in `project.dependencies`.",
     rationale="uv installs only what is declared; an undeclared import fails with "
@@ -274,6 +276,7 @@ def undeclared_dependency(bundle: Bundle) -> Iterator[Hit]:
 
 @rule(
     code="DEP003", name="non-pytorch-framework", severity=ERROR,
+    consequence=CRITERION,
     criterion="Uses PyTorch exclusively for deep learning components.",
     rationale="The experiment's infrastructure assumes PyTorch; a second framework doubles the "
               "install and splits the model code.",
@@ -293,6 +296,7 @@ def other_framework(bundle: Bundle) -> Iterator[Hit]:
 
 @rule(
     code="DEP004", name="unused-dependency", severity=WARNING,
+    consequence=ADVICE,
     criterion="All imports and dependencies are properly specified: nothing is declared that no file imports.",
     rationale="An unused dependency slows every install and often marks code that was planned and "
               "never written (seed 002 declares `datasets` but loads no dataset).",

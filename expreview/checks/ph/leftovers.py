@@ -8,7 +8,7 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from expreview.bundle import Bundle
-from expreview.findings import ERROR, WARNING, Span
+from expreview.findings import ADVICE, CRASH, CRITERION, ERROR, Span, WARNING
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import dotted_name
 
@@ -39,6 +39,7 @@ def _leftover(text: str):
 
 @rule(
     code="PH003", name="leftover-placeholder", severity=ERROR,
+    consequence=CRITERION,
     criterion="No TODO, PLACEHOLDER, [UNCHANGED] markers, \"omitted for brevity\" or \"simplified "
               "version\" remain anywhere (code, comments, configs).",
     rationale="Experiment code is run as it is; a leftover placeholder is either a value that "
@@ -86,6 +87,7 @@ _SHORTCUT_ANCHOR = re.compile(r"proxy|shortened|approximation|demonstration|demo
 
 @rule(
     code="PH005", name="self-declared-shortcut", severity=WARNING,
+    consequence=ADVICE,
     criterion="No quality degradation: no simplified logic that reduces functionality (the code's "
               "own comments must not call it a proxy, an approximation or a demo).",
     rationale="When the code says it is a proxy implementation or shortened for a demo, the "
@@ -161,6 +163,7 @@ def _overridden_methods(bundle: Bundle) -> set[tuple[str, str]]:
 
 @rule(
     code="PH004", name="stub-function", severity=ERROR,
+    consequence=CRASH,
     criterion="No truncated functions or incomplete implementations: no function whose body is only "
               "`pass`, `...` or `raise NotImplementedError`.",
     rationale="A stub returns None or raises at the first call; the experiment cannot run the part "

@@ -12,7 +12,7 @@ from expreview.bundle import Bundle
 from expreview.facts.comments import python_comment
 from expreview.facts.docstrings import is_docstring
 from expreview.facts.placeholders import PLACEHOLDER
-from expreview.findings import ERROR, Span
+from expreview.findings import CRITERION, ERROR, Span
 from expreview.rule import Example, Hit, rule
 from expreview.sources.pyfile import PythonSource
 from expreview.sources.yamlfile import YamlSource
@@ -123,6 +123,7 @@ def _in_dataset_or_model_scope(path: tuple) -> bool:
 
 @rule(
     code="PH001", name="placeholder-outside-scope", severity=ERROR,
+    consequence=CRITERION,
     criterion="Placeholders are ONLY used for dataset-specific and model-specific components; core "
               "algorithm logic has NO placeholders.",
     rationale="The derive step replaces dataset and model placeholders only; a placeholder in the "
@@ -186,6 +187,7 @@ def _comment_line(bundle: Bundle, path: str, line: int) -> bool:
 
 @rule(
     code="PH002", name="placeholder-unexplained", severity=ERROR,
+    consequence=CRITERION,
     criterion="Includes comments explaining what each placeholder will be replaced with.",
     rationale="The derive step is another model reading this code: a placeholder with no comment "
               "leaves it to guess what belongs there (a bare `# PLACEHOLDER` explains nothing).",

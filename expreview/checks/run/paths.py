@@ -6,7 +6,7 @@ from typing import Iterator
 from expreview.bundle import Bundle
 from expreview.checks.run.common import MAIN, SEQUENTIAL_MAIN, main_source
 from expreview.facts.launches import launches
-from expreview.findings import ERROR
+from expreview.findings import CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import Index
 
@@ -15,6 +15,7 @@ from expreview.sources.index import Index
 
 @rule(
     code="RUN001", name="main-reads-configs", severity=ERROR,
+    consequence=CRITERION,
     criterion="main.py reads configuration YAML files (config/smoke_test.yaml for --smoke-test, "
               "config/full_experiment.yaml for --full-experiment).",
     rationale="Run variations live in the two YAML files; a main that does not read them runs "
@@ -43,6 +44,7 @@ def main_reads_configs(bundle: Bundle) -> Iterator[Hit]:
 
 @rule(
     code="RUN004", name="run-logs", severity=ERROR,
+    consequence=CRITERION,
     criterion="main.py redirects each subprocess stdout/stderr to `{results_dir}/{run_id}/stdout.log` "
               "and `stderr.log` while forwarding to main stdout/stderr.",
     rationale="The per-run logs are the record of what each run printed; forwarding keeps the "

@@ -12,7 +12,7 @@ from expreview.facts.call_graph import functions_called_in_loops, reachable
 from expreview.facts.hydra_config import hydra_main
 from expreview.facts.launches import Launch, launches
 from expreview.facts.values import resolve
-from expreview.findings import ERROR
+from expreview.findings import CRASH, CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import AttributeChain, Call, Function, Index, dotted_name, keyword_argument
 from expreview.sources.pyfile import PythonSource
@@ -47,6 +47,7 @@ def _per_run(index: Index, launch: Launch) -> bool:
 
 @rule(
     code="RUN002", name="train-per-run", severity=ERROR,
+    consequence=CRITERION,
     criterion="main.py launches train.py for each run variation (a loop over the YAML's run list "
               "with a subprocess per run).",
     rationale="Each run variation must run in its own `python -m src.train` process so that its "
@@ -101,6 +102,7 @@ _QUEUE_WORDS = ("queue", "free", "available", "idle", "gpu", "device", "slot")
 
 @rule(
     code="RUN003", name="orchestration-mode", severity=ERROR,
+    consequence=CRITERION,
     criterion="main.py runs the variations as the prompt asks: one at a time in sequential order "
               "(`orchestration: sequential`), or with 1 GPU per run variation, queueing runs when "
               "GPUs are insufficient (`orchestration: gpu-queue`).",
@@ -223,6 +225,7 @@ def _is_pipe(node: Optional[cst.CSTNode]) -> bool:
 
 @rule(
     code="RUN005", name="pipe-deadlock", severity=ERROR,
+    consequence=CRASH,
     criterion="The code is immediately executable and does not hang: a child's stdout and stderr "
               "are not both piped and read with blocking calls in one thread.",
     rationale="With both streams piped, a loop that blocks on `stdout.readline()` while the child "
@@ -301,6 +304,7 @@ def pipe_deadlock(bundle: Bundle) -> Iterator[Hit]:
 
 @rule(
     code="RUN006", name="main-calls-evaluate", severity=ERROR,
+    consequence=CRITERION,
     criterion="main.py DOES NOT call evaluate.py (evaluation is executed independently).",
     rationale="evaluate reads every run from WandB after all runs finished; called from one run's "
               "main it sees a partial set, or no data at all in trial mode.",
@@ -330,6 +334,7 @@ def main_calls_evaluate(bundle: Bundle) -> Iterator[Hit]:
 
 @rule(
     code="RUN007", name="hydra-cwd-subprocess", severity=ERROR,
+    consequence=CRASH,
     criterion="Code is immediately executable: with `@hydra.main` and no `version_base`, Hydra changes "
               "the working directory, so a `python -m src.…` child needs `cwd=` (the original directory).",
     rationale="Without version_base Hydra 1.x chdirs into outputs/<date>/<time>; the child then "
