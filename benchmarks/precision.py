@@ -25,7 +25,8 @@ CORPUS = REPO.parent / "shared" / "corpus"
 LABELS = REPO / "benchmarks" / "labels"
 CORPORA = ("dev", "runtime")
 KINDS = ("TP-crash", "TP-criterion", "FP")
-COLUMNS = ("item", "code", "path", "line", "label", "reason")
+# `message` (optional, last): the finding's message, to tell apart several findings on one line
+COLUMNS = ("item", "code", "path", "line", "label", "reason", "message")
 
 
 @dataclass(frozen=True)
@@ -72,15 +73,44 @@ def error_findings(corpus: str) -> Iterator[Seen]:
                 yield Seen(folder.name, f.code, f.path, f.line, f.message)
 
 
-def read_labels(corpus: str) -> dict[tuple[str, str, str, int], tuple[str, str]]:
+Key = tuple[str, str, str, int]
+
+
+class Labels:
+    """The labelled rows of one corpus. Several findings of a rule can share a line (a file-level
+    finding is at line 1): a finding takes the label of the row with its message (the provisional
+    reason a row starts with), else the one label all rows of its line agree on."""
+
+    def __init__(self, rows: list[dict[str, str]]):
+        self.rows: dict[Key, list[tuple[str, str]]] = {}
+        self.by_message: dict[tuple[Key, str], str] = {}
+        for row in rows:
+            key = (row["item"], row["code"], row["path"], int(row["line"]))
+            self.rows.setdefault(key, []).append((row["label"], row["reason"]))
+            if row.get("message"):
+                self.by_message[(key, row["message"])] = row["label"]
+
+    def label(self, seen: Seen) -> str:
+        if (seen.key, seen.message[:200]) in self.by_message:
+            return self.by_message[(seen.key, seen.message[:200])]
+        labels = {label for label, _ in self.rows.get(seen.key, [])}
+        return labels.pop() if len(labels) == 1 else "unlabelled"
+
+    def __contains__(self, key: Key) -> bool:
+        return key in self.rows
+
+    def items(self):
+        for key, rows in self.rows.items():
+            for label, reason in rows:
+                yield key, (label, reason)
+
+
+def read_labels(corpus: str) -> Labels:
     path = LABELS / f"{corpus}.tsv"
     if not path.is_file():
-        return {}
-    out = {}
+        return Labels([])
     with path.open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh, delimiter="\t"):
-            out[(row["item"], row["code"], row["path"], int(row["line"]))] = (row["label"], row["reason"])
-    return out
+        return Labels(list(csv.DictReader(fh, delimiter="\t")))
 
 
 def append_rows(corpus: str, rows: list[Seen]) -> None:
@@ -92,14 +122,15 @@ def append_rows(corpus: str, rows: list[Seen]) -> None:
         if new:
             writer.writerow(COLUMNS)
         for s in rows:
-            writer.writerow([s.item, s.code, s.path, s.line, "?", s.message.replace("\t", " ")[:200]])
+            text = s.message.replace("\t", " ")[:200]
+            writer.writerow([s.item, s.code, s.path, s.line, "?", text, text])
 
 
-def table(corpus: str, seen: list[Seen], labels: dict) -> tuple[str, Counter]:
+def table(corpus: str, seen: list[Seen], labels: Labels) -> tuple[str, Counter]:
     per: dict[str, Counter] = {}
     totals: Counter = Counter()
     for s in seen:
-        label = labels.get(s.key, ("unlabelled", ""))[0]
+        label = labels.label(s)
         label = label if label in KINDS else "unlabelled"
         per.setdefault(s.code, Counter())[label] += 1
         totals[label] += 1
@@ -129,14 +160,14 @@ def main(argv: Optional[list[str]] = None) -> int:
         labels = read_labels(corpus)
         text, _ = table(corpus, seen, labels)
         print(text)
-        missing = [s for s in seen if labels.get(s.key, ("",))[0] not in KINDS]
+        missing = [s for s in seen if labels.label(s) not in KINDS]
         if args.unlabelled:
             for s in seen:
-                label = labels.get(s.key, ("unlabelled",))[0]
+                label = labels.label(s)
                 if label not in ("TP-crash", "TP-criterion"):
                     print(f"    {label:10} {s.item} {s.path}:{s.line} {s.code} {s.message[:160]}")
         if args.append:
-            fresh = [s for s in missing if s.key not in labels]
+            fresh = [s for s in missing if s.key not in labels or labels.label(s) == "unlabelled"]
             append_rows(corpus, fresh)
             print(f"  appended {len(fresh)} rows to {LABELS / (corpus + '.tsv')}")
     return 0

@@ -32,6 +32,7 @@ def make_bundle(
     run_variations: Optional[Iterable[str]] = None,
     options: Optional[Mapping[str, Any]] = None,
     runs: Optional[Mapping[str, str]] = None,
+    prompt_version: Optional[str] = None,
 ) -> Bundle:
     bundle = bundle_of(_files(files, "files"), "<api>")
     if runs:
@@ -45,6 +46,7 @@ def make_bundle(
     if run_variations is not None:
         bundle.run_variations = [str(v) for v in run_variations]
     bundle.options.update(options or {})
+    bundle.prompt_version = prompt_version  # None: the stage's newest (the review checks the name)
     decide_stage(bundle, stage)
     return bundle
 

@@ -33,6 +33,7 @@ PIPELINE_KEYS = {
 class Bundle:
     files: dict[str, str]
     stage: Optional[str] = None  # one of STAGES; None until decided
+    prompt_version: Optional[str] = None  # the prompt version group to judge by; None: the stage's newest
     options: dict[str, Any] = field(default_factory=dict)
     run_variations: Optional[list[str]] = None
     base: Optional["Bundle"] = None

@@ -16,7 +16,7 @@ import yaml
 from expreview import baseline as baselines
 from expreview.bundle import STAGES
 from expreview.checks.dep.rules import pyproject_validator
-from expreview.docs import rules_markdown
+from expreview.docs import CONSEQUENCE_MEANINGS, engine_consequence, rules_markdown
 from expreview.engine import ENGINE_CODES, Report, review_bundle
 from expreview.inputs.loaders import LoadError, decide_stage, load_path
 from expreview.plugins import PROBLEMS as PLUGIN_PROBLEMS
@@ -65,6 +65,8 @@ class Job:
     severities: dict[str, str]
     base_path: Optional[str] = None
     run_variations: Optional[list[str]] = None
+    prompt_version: Optional[str] = None
+    prompt_version_origin: str = ""
     stdin_text: Optional[str] = None
     baseline: Optional[list[dict]] = None
     want_entries: bool = False
@@ -80,6 +82,15 @@ def review_one(job: Job) -> tuple[Optional[Report], list[dict], Optional[str]]:
             bundle.base.stage = base_stage()
         if job.run_variations is not None:
             bundle.run_variations = job.run_variations
+        if job.prompt_version is not None and job.prompt_version != bundle.prompt_version:
+            # --prompt-version beats what a prompt's text says; a configured one only fills a gap
+            if bundle.prompt_version is None or job.prompt_version_origin == "--prompt-version":
+                if bundle.prompt_version is not None:
+                    bundle.notes.append(f"prompt version {job.prompt_version} from --prompt-version "
+                                        f"(the prompt reads as {bundle.prompt_version})")
+                else:
+                    bundle.notes.append(f"prompt version {job.prompt_version} from {job.prompt_version_origin}")
+                bundle.prompt_version = job.prompt_version
         input_options = dict(bundle.options)  # what a prompt says beats the repository's settings
         bundle.options = {**job.options, **input_options}
         decide_stage(bundle, job.stage, job.stage_origin)
@@ -139,6 +150,9 @@ def _short(origin: str) -> str:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--base", "base_path", help="The base bundle a derived bundle was made from (directory or JSON).")
 @click.option("--run-variations", help="Comma-separated run ids the derived experiment must define.")
+@click.option("--prompt-version", "prompt_version", metavar="GROUP",
+              help="Judge by this reviewer prompt version group (e.g. B6, D3, H12; see `expreview versions`); "
+                   "default: the one a logged prompt reads as, else the configured one, else the stage's newest.")
 @click.option("--option", "-o", "option_pairs", multiple=True, metavar="KEY=VALUE",
               help="Override a profile option, e.g. -o orchestration=gpu-queue.")
 @click.option("--select", multiple=True, help="Only these rule codes or prefixes (comma-separated).")
@@ -148,7 +162,7 @@ def _short(origin: str) -> str:
 @click.option("--write-baseline", "write_baseline", help="Write the current findings to FILE as a baseline.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Review several bundles in parallel processes.")
-def check(paths, stage, fmt, base_path, run_variations, option_pairs, select, ignore, config,
+def check(paths, stage, fmt, base_path, run_variations, prompt_version, option_pairs, select, ignore, config,
           baseline_path, write_baseline, jobs) -> None:
     """Review PATHS: directories, JSON bundles or logged reviewer prompts ('-' reads stdin)."""
     select, ignore = _split(select), _split(ignore)
@@ -164,6 +178,8 @@ def check(paths, stage, fmt, base_path, run_variations, option_pairs, select, ig
     todo = [Job(path, s.stage.value, _short(s.stage.origin), s.option_values(), s.select.value, s.ignore.value, s.severity_values(),
                 base_path or s.base.value,
                 _split((run_variations,)) if run_variations is not None else s.run_variations.value,
+                prompt_version or s.prompt_version.value,
+                "--prompt-version" if prompt_version else _short(s.prompt_version.origin),
                 stdin_text if path == "-" else None, accepted, bool(write_baseline))
             for path, s in per_path]
     if jobs > 1 and len(todo) > 1:
@@ -193,12 +209,39 @@ def check(paths, stage, fmt, base_path, run_variations, option_pairs, select, ig
 
 @main.command("rules")
 def list_rules() -> None:
-    """List every rule: code, severity, stages, and what it checks."""
+    """List every rule: code, severity, consequence, stages, and what it checks."""
     for code in sorted(REGISTRY):
         r = REGISTRY[code]
-        click.echo(f"{code}  {r.severity:<7}  {','.join(r.stages):<19}  {r.name}: {r.summary}")
+        click.echo(f"{code}  {r.severity:<7}  {r.consequence:<9}  {','.join(r.stages):<19}  {r.name}: {r.summary}")
     for code, (severity, summary) in sorted(ENGINE_CODES.items()):
-        click.echo(f"{code}  {severity:<7}  {'all':<19}  (reported by the engine): {summary}")
+        click.echo(f"{code}  {severity:<7}  {engine_consequence(code):<9}  {'all':<19}  "
+                   f"(reported by the engine): {summary}")
+
+
+@main.command("versions")
+@click.argument("stage", required=False, type=click.Choice(STAGES))
+def list_versions(stage: Optional[str]) -> None:
+    """List each stage's reviewer prompt version groups, newest first, with what tells them apart
+    and what they change (rules/<stage>.yaml `versions`)."""
+    for name in [stage] if stage else STAGES:
+        try:
+            profile = load_profile(name)
+        except ProfileError as exc:
+            fail(str(exc))
+        for n, group in enumerate(profile.versions):
+            changes = []
+            if group.options:
+                changes.append("options " + ", ".join(f"{k}={v}" for k, v in group.options.items()))
+            if group.off:
+                changes.append("off " + ",".join(group.off))
+            if group.on:
+                changes.append("on " + ",".join(group.on))
+            if group.severity:
+                changes.append("severity " + ", ".join(f"{k}={v}" for k, v in group.severity.items()))
+            newest = " (newest)" if n == 0 else ""
+            click.echo(f"{name}  {group.group}{newest}  marker: {group.marker}")
+            if changes:
+                click.echo(f"    {'; '.join(changes)}")
 
 
 def _example_text(example) -> str:
@@ -219,7 +262,10 @@ def explain(code: str) -> None:
     r = REGISTRY.get(code.upper())
     if r is None:
         fail(f"unknown rule {code!r} (see `expreview rules`)")
-    click.echo(f"{r.code} ({r.name}) - {r.severity}, stages: {', '.join(r.stages)}\n")
+    click.echo(f"{r.code} ({r.name}) - {r.severity} ({r.consequence}), stages: {', '.join(r.stages)}\n")
+    meaning = CONSEQUENCE_MEANINGS.get(r.consequence, "")
+    click.echo("Consequence:\n" + textwrap.fill(f"{r.consequence}: {meaning}" if meaning else r.consequence, 96,
+                                              initial_indent="  ", subsequent_indent="  ") + "\n")
     click.echo("Criterion:\n" + textwrap.fill(r.criterion, 96, initial_indent="  ", subsequent_indent="  "))
     click.echo("\nWhy it matters:\n" + textwrap.fill(r.rationale, 96, initial_indent="  ", subsequent_indent="  "))
     click.echo("\nFails:\n" + _example_text(r.invalid[0]))
@@ -244,6 +290,8 @@ def show_config(paths, config, stage) -> None:
         rows.append(("base", settings.base.value, settings.base.origin))
     if settings.run_variations.value:
         rows.append(("run_variations", ", ".join(settings.run_variations.value), settings.run_variations.origin))
+    if settings.prompt_version.value:
+        rows.append(("prompt_version", settings.prompt_version.value, settings.prompt_version.origin))
     resolved = settings.stage.value
     if resolved == "auto":
         try:

@@ -15,6 +15,8 @@ from typing import Any, Optional
 
 import yaml
 
+from expreview.versions import VersionError, VersionGroup, parse_groups
+
 RULES_DIR_ENV = "EXPREVIEW_RULES_DIR"
 
 
@@ -94,6 +96,21 @@ class Profile:
     option_specs: tuple[OptionSpec, ...] = ()
     prompt: Optional[PromptSpec] = None
     detect: Detect = Detect()
+    versions: tuple[VersionGroup, ...] = ()  # the prompt version groups, newest first
+
+    def version(self, group: Optional[str]) -> Optional[VersionGroup]:
+        """The named group (None: the newest); ProfileError when the stage has no such group."""
+        if not self.versions:
+            if group is not None:
+                raise ProfileError(f"stage {self.stage} has no prompt versions (asked for {group!r})")
+            return None
+        if group is None:
+            return self.versions[0]
+        for known in self.versions:
+            if known.group == group:
+                return known
+        raise ProfileError(f"stage {self.stage} has no prompt version {group!r} "
+                           f"(have: {', '.join(v.group for v in self.versions)})")
 
 
 def profile_dir() -> Path:
@@ -173,15 +190,30 @@ def _load(directory: Path, stage: str) -> Profile:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     verdict = data.get("verdict", {})
     specs = tuple(_option(path, name, spec) for name, spec in (data.get("options") or {}).items())
+    rules = tuple(data.get("rules") or ())
+    try:
+        versions = parse_groups(str(path), data.get("versions"), rules)
+    except VersionError as exc:
+        raise ProfileError(str(exc)) from None
+    by_name = {spec.name: spec for spec in specs}
+    for group in versions:
+        for name, value in group.options.items():
+            spec = by_name.get(name)
+            if spec is None:
+                raise ProfileError(f"{path}: version {group.group} sets unknown option {name!r}")
+            if spec.allowed is not None and value not in spec.allowed:
+                raise ProfileError(f"{path}: version {group.group} sets {name}={value!r}, not one of "
+                                   f"{', '.join(map(str, spec.allowed))}")
     return Profile(
         stage=data["stage"],
         ready_key=verdict["ready_key"],
         issue_key=verdict["issue_key"],
         options={spec.name: spec.default for spec in specs},
-        rules=tuple(data.get("rules") or ()),
+        rules=rules,
         option_specs=specs,
         prompt=_prompt(path, data.get("prompt")),
         detect=Detect(**(data.get("detect") or {})),
+        versions=versions,
     )
 
 

@@ -72,6 +72,7 @@ class Hit:
     end_line: Optional[int] = None  # widen the range to this line
     stmt: Optional[int] = None  # statement ordinal of `where` when the index did not record it
     consequence: Optional[str] = None  # this finding's, when it differs from the rule's
+    severity: Optional[str] = None  # this finding's, when it differs from the rule's (a configured one wins)
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ class Rule:
         for hit in self.check(bundle):
             span = locate_hit(bundle, hit)
             out.append(Finding(
-                code=self.code, severity=severity or self.severity, path=hit.path,
+                code=self.code, severity=severity or hit.severity or self.severity, path=hit.path,
                 line=span.line, column=span.column, end_line=span.end_line,
                 end_column=span.end_column, message=hit.message,
                 consequence=hit.consequence or self.consequence,

@@ -36,7 +36,8 @@ from expreview.findings import SEVERITIES
 from expreview.profiles import load_profile, stages
 from expreview.rule import REGISTRY
 
-KEYS = ("stage", "select", "ignore", "severity", "options", "base", "run_variations")
+KEYS = ("stage", "select", "ignore", "severity", "options", "base", "run_variations",
+        "prompt_version", "distributions")
 
 
 class SettingsError(Exception):
@@ -58,6 +59,7 @@ class Settings:
     options: dict[str, Setting] = field(default_factory=dict)
     base: Setting = field(default_factory=lambda: Setting(None, "default"))
     run_variations: Setting = field(default_factory=lambda: Setting(None, "default"))
+    prompt_version: Setting = field(default_factory=lambda: Setting(None, "default"))
     config_file: Optional[str] = None
 
     def option_values(self) -> dict[str, Any]:
@@ -156,6 +158,19 @@ def apply_config(settings: Settings, table: dict, origin: str, directory: Path =
         if not isinstance(variations, list) or not all(isinstance(v, str) for v in variations):
             raise SettingsError(f"{origin}: run_variations must be a list of run ids")
         settings.run_variations = Setting(list(variations), origin)
+    if "distributions" in table:  # import name -> the distribution(s) providing it: DEP002/DEP004's option
+        mapping = table["distributions"]
+        if not isinstance(mapping, dict) or not all(
+                isinstance(v, str) and v or isinstance(v, list) and v and all(isinstance(d, str) and d for d in v)
+                for v in mapping.values()):
+            raise SettingsError(f"{origin}: distributions must be a table of import name = \"distribution\" "
+                                "(or a list of distributions), e.g. distributions = {mylib = \"my-lib-dist\"}")
+        settings.options["distributions"] = Setting(dict(mapping), origin)
+    if "prompt_version" in table:
+        if not isinstance(table["prompt_version"], str) or not table["prompt_version"]:
+            raise SettingsError(f"{origin}: prompt_version must be a version group name, e.g. \"B6\" or \"H12\"")
+        # which groups exist depends on the stage, known only once the input is read: the review checks it
+        settings.prompt_version = Setting(table["prompt_version"], origin)
     options = table.get("options", {})
     if not isinstance(options, dict):
         raise SettingsError(f"{origin}: options must be a table")

@@ -31,14 +31,14 @@ def test_text_format_lines_and_summary(bad):
     proc = run_cli("check", str(bad), "--stage", "base")
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
-    assert lines[0].startswith("pyproject.toml:7:1: DEP001 ")
-    assert lines[-1] == "1 error, 0 warnings (stage base from --stage): not ready"
+    assert lines[0].startswith("pyproject.toml:7:1: DEP001 error (crash) [project.dependencies] is written as a table")
+    assert lines[-1] == "1 error, 0 warnings (stage base from --stage; prompt version B7, the stage's newest): not ready"
 
 
 def test_json_format_shape_and_order(bad):
     proc = run_cli("check", str(bad), "--stage", "base", "--format", "json")
     report = json.loads(proc.stdout)
-    assert list(report) == ["stage", "ready", "verdict", "findings"]
+    assert list(report) == ["stage", "prompt_version", "ready", "verdict", "findings"]
     assert report["stage"] == "base" and report["ready"] is False
     keys = ["code", "severity", "consequence", "path", "line", "column", "end_line", "end_column", "message"]
     assert all(list(f) == keys for f in report["findings"])
@@ -51,7 +51,7 @@ def test_verdict_format_is_the_pipeline_object(bad):
     verdict = json.loads(proc.stdout)
     assert list(verdict) == ["is_base_code_ready", "base_code_issue"]
     assert verdict["is_base_code_ready"] is False
-    assert verdict["base_code_issue"].startswith("1. pyproject.toml:7: ")
+    assert verdict["base_code_issue"].startswith("1. [crash] pyproject.toml:7: ")
     assert verdict["base_code_issue"].endswith("[DEP001]")
 
 
@@ -120,11 +120,20 @@ def test_rules_lists_every_rule():
     assert proc.returncode == 0
     listed = [line.split()[0] for line in proc.stdout.splitlines()]
     assert listed == sorted(REGISTRY) + sorted(ENGINE_CODES)
+    # code, severity, consequence, stages
+    columns = {line.split()[0]: line.split()[1:3] for line in proc.stdout.splitlines()}
+    assert all(columns[code] == [r.severity, r.consequence] for code, r in REGISTRY.items())
+    assert columns["INT001"] == ["error", "criterion"] and columns["SUP001"] == ["warning", "advice"]
 
 
 def test_explain_shows_criterion_and_examples():
+    from expreview.rule import REGISTRY
     proc = run_cli("explain", "DEP001")
     assert proc.returncode == 0
     for part in ("Criterion:", "Why it matters:", "Fails:", "Passes:", "[project.dependencies]"):
         assert part in proc.stdout
+    assert proc.stdout.startswith("DEP001 (invalid-pyproject) - error (crash), stages: ")
+    assert "Consequence:\n  crash: if a finding is true, the project will not install" in proc.stdout
+    advice = next(r for r in REGISTRY.values() if r.consequence == "advice")
+    assert "Consequence:\n  advice: worth fixing" in run_cli("explain", advice.code).stdout
     assert run_cli("explain", "XYZ999").returncode == 2

@@ -82,7 +82,7 @@ def test_any_bundle_ends_in_a_report_or_one_line_error(payload, stage, fmt):
         assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
         return
     report = json.loads(result.stdout)
-    assert list(report) == ["stage", "ready", "verdict", "findings"]
+    assert list(report) == ["stage", "prompt_version", "ready", "verdict", "findings"]
     assert report["ready"] is (result.exit_code == 0)
     internal = [f for f in report["findings"] if f["code"] == "INT001"]
     assert not internal, internal

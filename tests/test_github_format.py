@@ -26,17 +26,21 @@ def sample_reports() -> list[Report]:
     """Every case the renderer must get right, in an order that is not the output's order."""
     first = report([
         # warnings before errors in the input; the output lists errors first
-        Finding("CFG005", "warning", "config/a:b,c.yaml", 3, 5, 3, 9, "key `lr` is unused: remove it, or read it"),
+        Finding("CFG005", "warning", "config/a:b,c.yaml", 3, 5, 3, 9, "key `lr` is unused: remove it, or read it",
+                consequence="advice"),
         Finding("RUN005", "error", "src/main.py", 37, 16, 41, 1,
-                "100% blocked\r\nnext line: a, b :: c"),  # multi-line range: no columns
-        Finding("CFG003", "error", "config/smoke_test.yaml", 21, 8, 21, 14, "`1e-3` is read as a string"),
-        Finding("PY001", "error", "src/train.py", 5, 9, 5, 3, "end before start: columns are dropped"),
+                "100% blocked\r\nnext line: a, b :: c", consequence="crash"),  # multi-line range: no columns
+        Finding("CFG003", "error", "config/smoke_test.yaml", 21, 8, 21, 14, "`1e-3` is read as a string",
+                consequence="crash"),
+        Finding("PY001", "error", "src/train.py", 5, 9, 5, 3, "end before start: columns are dropped",
+                consequence="crash"),
         Finding("INT001", "error", "(expreview)", 1, 1, 1, 1,
                 "internal error in rule X (x): ValueError: a, b: c\nsecond line"),
     ], root="experiments/run 1", source="experiments/run 1", notes=["stage base from --stage"])
     second = report([
-        Finding("SUP001", "warning", "src/model.py", 2, 1, 2, 1, "`# expreview: ignore` suppresses nothing"),
-        Finding("DEP002", "error", "src/evaluate.py", 16, 1, 16, 12, "`scipy` | not declared"),
+        Finding("SUP001", "warning", "src/model.py", 2, 1, 2, 1, "`# expreview: ignore` suppresses nothing",
+                consequence="advice"),
+        Finding("DEP002", "error", "src/evaluate.py", 16, 1, 16, 12, "`scipy` | not declared", consequence="crash"),
     ], root=".", source="other")
     return [first, second]
 
@@ -60,8 +64,10 @@ def test_render_details():
     # errors of every report first, then warnings, each in report order
     assert [c.split(" ", 1)[0] for c in commands] == ["::error"] * 5 + ["::warning"] * 2
     titles = [c.split("title=")[1].split("::")[0] for c in commands]
-    assert titles == ["expreview RUN005", "expreview CFG003", "expreview PY001", "expreview INT001",
-                      "expreview DEP002", "expreview CFG005", "expreview SUP001"]
+    # the title names the code and the finding's consequence
+    assert titles == ["expreview RUN005 (crash)", "expreview CFG003 (crash)", "expreview PY001 (crash)",
+                      "expreview INT001 (criterion)", "expreview DEP002 (crash)", "expreview CFG005 (advice)",
+                      "expreview SUP001 (advice)"]
     run, cfg, py, internal, dep, unused, sup = commands
     # data escaping: %, CR, LF; ':' and ',' stay in the message
     assert run.endswith("::100%25 blocked%0D%0Anext line: a, b :: c")
@@ -72,7 +78,7 @@ def test_render_details():
     # endColumn before col: columns dropped
     assert py.startswith("::error file=experiments/run 1/src/train.py,line=5,title=")
     # internal: no location at all
-    assert internal == "::error title=expreview INT001::internal error in rule X (x): ValueError: a, b: c%0Asecond line"
+    assert internal == "::error title=expreview INT001 (criterion)::internal error in rule X (x): ValueError: a, b: c%0Asecond line"
     # property escaping in a path
     assert unused.startswith("::warning file=experiments/run 1/config/a%3Ab%2Cc.yaml,line=3,col=5,endColumn=9,")
     # root "." adds nothing
@@ -117,8 +123,8 @@ def test_step_summary_escapes_table_cells():
     assert r"`scipy` \| not declared" in text
     assert "100% blocked<br>next line: a, b :: c" in text
     rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
-    # every row has exactly the table's 4 cells: 5 unescaped pipes
-    assert all(len(re.findall(r"(?<!\\)\|", row)) == 5 for row in rows), rows
+    # every row has exactly the table's 5 cells: 6 unescaped pipes
+    assert all(len(re.findall(r"(?<!\\)\|", row)) == 6 for row in rows), rows
 
 
 def test_step_summary_stays_under_the_limit(monkeypatch):
@@ -162,7 +168,7 @@ def test_real_fixture(monkeypatch, variants):
     decide_stage(bundle, "base")
     out = github_format.render([review_bundle(bundle)])
     assert out.startswith("::error file=base/pipe-deadlock/src/main.py,line=37,endLine=41,"
-                          "title=expreview RUN005::`proc` pipes both stdout and stderr")
+                          "title=expreview RUN005 (crash)::`proc` pipes both stdout and stderr")
 
 
 def test_cli_format_github(tmp_path, variants):
@@ -177,7 +183,7 @@ def test_cli_format_github(tmp_path, variants):
                    cwd=variants.root, env=env)
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout.splitlines()[0].startswith(
-        "::error file=base/pipe-deadlock/src/main.py,line=37,endLine=41,title=expreview RUN005::")
+        "::error file=base/pipe-deadlock/src/main.py,line=37,endLine=41,title=expreview RUN005 (crash)::")
     good = run_cli("check", str(FIXTURES / "base" / "good"), "--stage", "base", "--format", "github",
                    cwd=REPO, env=env)
     assert good.returncode == 0 and not any(line.startswith("::") for line in good.stdout.splitlines())

@@ -112,9 +112,13 @@ def test_one_run_with_every_rule(real_reports):
         assert rule["defaultConfiguration"]["level"] == source.severity
         assert source.family in rule["properties"]["tags"]
         assert all(f"stage:{s}" in rule["properties"]["tags"] for s in source.stages)
-    # every finding of every report is a result, in report order
+        assert rule["properties"]["consequence"] == source.consequence
+        assert f"consequence:{source.consequence}" in rule["properties"]["tags"]
+    # every finding of every report is a result, in report order, with its own consequence
     assert [(r["ruleId"], r["message"]["text"]) for r in results_of(log)] == [
         (f.code, f.message) for rep in real_reports for f in rep.findings]
+    assert [r["properties"] for r in results_of(log)] == [
+        {"consequence": f.consequence} for rep in real_reports for f in rep.findings]
 
 
 def test_locations_are_repository_relative(real_reports):
@@ -163,6 +167,8 @@ def test_regions_uris_and_engine_codes():
             assert region["endColumn"] >= region["startColumn"]
     rules = {r["id"]: r for r in log["runs"][0]["tool"]["driver"]["rules"]}
     assert rules["SUP001"]["defaultConfiguration"]["level"] == "warning"
+    assert rules["SUP001"]["properties"]["consequence"] == "advice"
+    assert "consequence:advice" in rules["SUP001"]["properties"]["tags"]
     assert "INT001" not in rules
     (invocation,) = log["runs"][0]["invocations"]
     assert invocation["executionSuccessful"] is False

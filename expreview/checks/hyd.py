@@ -1,7 +1,7 @@
 """HYD: Hydra wiring, run configs, mode handling, caches and WandB settings (hydra stage)."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
 import posixpath
 import re
@@ -12,9 +12,11 @@ from expreview.bundle import Bundle
 from expreview.facts.hydra_config import CONFIG, base_config, hydra_main, run_configs
 from expreview.facts.literals import literal
 from expreview.facts.pretrained import loads_local_directory
+from expreview.facts.values import resolve
 from expreview.findings import CRASH, CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
-from expreview.sources.index import dotted_name, keyword_argument, string_value
+from expreview.sources.index import Function, dotted_name, keyword_argument, string_value
+from expreview.sources.pyfile import PythonSource
 
 MAIN = "src/main.py"
 _CONFIG = "defaults:\n  - _self_\nrun: null\nmode: full\nresults_dir: outputs\nwandb:\n  entity: me\n  project: exp\n  mode: online\n"
@@ -40,8 +42,24 @@ _RUN = "run_id: r1\nmethod: proposed\nmodel:\n  name: mlp\ndataset:\n  name: dig
              Example(files={MAIN: """
                  import argparse
                  p = argparse.ArgumentParser()
-                 """, CONFIG: _CONFIG}, line=1)],
-    valid=[Example(files={MAIN: _MAIN, CONFIG: _CONFIG})],
+                 """, CONFIG: _CONFIG}, line=1),
+             # a constant or a __file__ path that points at src/config, not config/
+             Example(files={MAIN: _MAIN.replace('config_path="../config"', 'config_path=CONFIG_DIR')
+                            .replace("\n\n\n@hydra", "\nCONFIG_DIR = \"config\"\n\n\n@hydra"), CONFIG: _CONFIG},
+                     line=6, message="resolves to src/config/config.yaml"),
+             Example(files={MAIN: _MAIN.replace("import hydra\n", "import os\n\nimport hydra\n").replace(
+                 'config_path="../config"', 'config_path=os.path.join(os.path.dirname(__file__), "config")'),
+                 CONFIG: _CONFIG}, line=7, message="resolves to src/config/config.yaml")],
+    valid=[Example(files={MAIN: _MAIN, CONFIG: _CONFIG}),
+           # a module constant, or a path built from __file__, that points at config/ from src/
+           Example(files={MAIN: _MAIN.replace('config_path="../config"', 'config_path=CONFIG_DIR')
+                          .replace("\n\n\n@hydra", "\nCONFIG_DIR = \"../config\"\n\n\n@hydra"), CONFIG: _CONFIG}),
+           Example(files={MAIN: _MAIN.replace("import hydra\n", "import os\n\nimport hydra\n").replace(
+               'config_path="../config"', 'config_path=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "config")'),
+               CONFIG: _CONFIG}),
+           Example(files={MAIN: _MAIN.replace("import hydra\n", "from pathlib import Path\n\nimport hydra\n").replace(
+               'config_path="../config"', 'config_path=str(Path(__file__).resolve().parent.parent / "config")'),
+               CONFIG: _CONFIG})],
 )
 def hydra_entry_point(bundle: Bundle) -> Iterator[Hit]:
     source = bundle.python(MAIN)
@@ -53,19 +71,25 @@ def hydra_entry_point(bundle: Bundle) -> Iterator[Hit]:
                         "`@hydra.main(config_path=\"../config\", config_name=\"config\", version_base=None)`")
         return
     fn, deco = found
-    config_path = literal(keyword_argument(deco.decorator, "config_path"))
-    config_name = literal(keyword_argument(deco.decorator, "config_name"))
-    if config_path is None and isinstance(deco.decorator, cst.Call) and deco.decorator.args \
+    path_arg = keyword_argument(deco.decorator, "config_path")
+    if path_arg is None and isinstance(deco.decorator, cst.Call) and deco.decorator.args \
             and deco.decorator.args[0].keyword is None:
-        config_path = literal(deco.decorator.args[0].value)
-    if not isinstance(config_path, str) or not isinstance(config_name, str):
+        path_arg = deco.decorator.args[0].value
+    name_arg = keyword_argument(deco.decorator, "config_name")
+    config_dir = _repo_path(source, path_arg, None, from_file=True) if path_arg is not None else None
+    config_name = literal(resolve(source.index, name_arg, None)) if name_arg is not None else None
+    if path_arg is None or dotted_name(path_arg) == "None" or not isinstance(config_name, str):
         yield Hit(MAIN, "`@hydra.main` does not name config_path and config_name; pass "
                         "config_path=\"../config\", config_name=\"config\"", deco)
         return
-    resolved = posixpath.normpath(posixpath.join("src", config_path, config_name if config_name.endswith(".yaml")
+    if config_dir is None:
+        return  # a config_path computed in a way this check does not follow: not judged
+    resolved = posixpath.normpath(posixpath.join(config_dir, config_name if config_name.endswith(".yaml")
                                                  else config_name + ".yaml"))
     if resolved != CONFIG:
-        yield Hit(MAIN, f"`@hydra.main(config_path={config_path!r}, config_name={config_name!r})` resolves to "
+        written = literal(path_arg)
+        config_path = repr(written) if isinstance(written, str) else source.code(path_arg)
+        yield Hit(MAIN, f"`@hydra.main(config_path={config_path}, config_name={config_name!r})` resolves to "
                         f"{resolved} from src/, not {CONFIG}; use config_path=\"../config\", config_name=\"config\"",
                   deco)
 
@@ -104,6 +128,75 @@ def run_configs_location(bundle: Bundle) -> Iterator[Hit]:
                     f"config/config.yaml nor a path to {runs_dir}/{{run}}.yaml); `run=<id>` selects nothing")
 
 
+_ROOT = "/@repository"  # where a path built from __file__ starts: the file's own path under it
+_PASS_THROUGH = ("os.path.abspath", "os.path.realpath", "os.path.normpath", "str", "os.fspath", "Path",
+                 "pathlib.Path")
+
+
+def _repo_path(source: PythonSource, node: cst.CSTNode, scope: Optional[Function],
+               from_file: bool = False) -> Optional[str]:
+    """The repository-relative path an expression spells, when it is built from string constants
+    and `__file__` (`os.path.join(os.path.dirname(__file__), "..", "config")`,
+    `str(Path(__file__).parent.parent / "config")`, a module constant holding either); None when it
+    is computed otherwise. A relative path is relative to the file's directory when `from_file`
+    (how Hydra reads config_path), else to the repository."""
+    found = _anchored_path(source, node, scope, 0)
+    if found is None:
+        return None
+    if found.startswith("/"):  # built from __file__, from the repository root _ROOT
+        return posixpath.relpath(found, _ROOT)
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source.path), found)) if from_file else found
+
+
+def _anchored_path(source: PythonSource, node: cst.CSTNode, scope: Optional[Function], depth: int) -> Optional[str]:
+    if depth > 12:
+        return None
+
+    def sub(expr: cst.CSTNode) -> Optional[str]:
+        return _anchored_path(source, expr, scope, depth + 1)
+
+    node = resolve(source.index, node, scope)
+    text = literal(node)
+    if isinstance(text, str) and not isinstance(node, cst.FormattedString):
+        return None if text.startswith("/") else text  # a machine's absolute path: not judged
+    if isinstance(node, cst.Name) and node.value == "__file__":
+        return f"{_ROOT}/{source.path}"
+    if dotted_name(node) in ("os.pardir", "os.curdir"):
+        return ".." if dotted_name(node) == "os.pardir" else "."
+    if isinstance(node, cst.Call):
+        name = dotted_name(node.func)
+        args = [a.value for a in node.args if a.keyword is None and not a.star]
+        if name in ("os.path.dirname", "dirname") and len(args) == 1:
+            inner = sub(args[0])
+            return posixpath.dirname(inner) if inner is not None else None
+        if name in ("os.path.join", "join") and args:
+            parts = [sub(a) for a in args]
+            known = [p for p in parts if p is not None]
+            return posixpath.normpath(posixpath.join(*known)) if len(known) == len(parts) else None
+        if name in _PASS_THROUGH and len(args) == 1:
+            return sub(args[0])
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in ("resolve", "absolute") and not args:
+            return sub(node.func.value)
+        return None
+    if isinstance(node, cst.Attribute) and node.attr.value == "parent":
+        inner = sub(node.value)
+        return posixpath.dirname(inner) if inner is not None else None
+    if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute) \
+            and node.value.attr.value == "parents" and len(node.slice) == 1 \
+            and isinstance(node.slice[0].slice, cst.Index):
+        level = literal(node.slice[0].slice.value)
+        inner = sub(node.value.value)
+        if not isinstance(level, int) or isinstance(level, bool) or inner is None:
+            return None
+        for _ in range(level + 1):
+            inner = posixpath.dirname(inner)
+        return inner
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+        left, right = sub(node.left), sub(node.right)
+        return posixpath.normpath(posixpath.join(left, right)) if left is not None and right is not None else None
+    return None
+
+
 _OVERRIDE = re.compile(r"^\+{0,2}([A-Za-z_][\w.]*)=(\S*)$")
 
 
@@ -114,18 +207,54 @@ def _override_value(text: str):
         return text.strip("'\"")
 
 
-_EPOCH_KEYS = ("epochs", "num_epochs", "n_epochs", "max_epochs", "epoch", "total_steps", "max_steps")
+# A training-length counter: any key counting epochs (`epochs`, `num_epochs`, `task_epochs`,
+# `epochs_per_task`, `max_epoch`), or a total/maximum number of steps, updates or iterations.
+# Not an epoch index (`best_epoch`, `start_epoch`).
+_EPOCH_KEY = re.compile(r"(?i)epoch|\w*epochs\w*|(max|num|n|total)_?(train_|training_)?epoch"
+                        r"|(total|max|num|n)_?(train_|training_)?(steps|updates|iters|iterations)")
+
+
+def _is_epoch_key(name: str) -> bool:
+    return bool(_EPOCH_KEY.fullmatch(name.rsplit(".", 1)[-1]))
+
+
+def _target_name(expr: cst.CSTNode) -> str:
+    """`cfg.training.epochs` for an attribute chain, also through string subscripts
+    (`cfg["training"]["epochs"]`, `cfg.training["epochs"]`); '' for anything else."""
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+        key = string_value(expr.slice[0].slice.value)
+        head = _target_name(expr.value)
+        return f"{head}.{key}" if head and key and not isinstance(expr.slice[0].slice.value, cst.FormattedString) else ""
+    return dotted_name(expr)
+
+
+def _dict_leaves(node: cst.CSTNode, prefix: str):
+    """(dotted key, value) for the leaves of a dict literal (`{"training": {"epochs": 1}}`)."""
+    if not isinstance(node, cst.Dict):
+        return
+    for el in node.elements:
+        if not isinstance(el, cst.DictElement):
+            continue
+        key = string_value(el.key)
+        if key is None or isinstance(el.key, cst.FormattedString):
+            continue
+        if isinstance(el.value, cst.Dict):
+            yield from _dict_leaves(el.value, f"{prefix}.{key}")
+        else:
+            yield f"{prefix}.{key}", literal(el.value)
 
 
 def _assignments(bundle: Bundle):
-    """(dotted target, value) for every attribute assignment in the bundle."""
+    """(dotted target, value) for every attribute assignment in the bundle, and for the keys an
+    `update`/`merge` call writes from a dict literal or keywords."""
     for source in bundle.python_files():
         if not source.ok:
             continue
         for statement in source.index.statements:
-            if isinstance(statement, cst.Assign):
-                for target in statement.targets:
-                    name = dotted_name(target.target)
+            if isinstance(statement, (cst.Assign, cst.AnnAssign)):
+                targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
+                for target in targets:
+                    name = _target_name(target)
                     if name:
                         yield name, literal(statement.value)
         for call in source.index.calls:
@@ -133,6 +262,14 @@ def _assignments(bundle: Bundle):
                 key = string_value(call.node.args[1].value)
                 if key:
                     yield "cfg." + key, literal(call.node.args[2].value)
+            elif call.name.endswith(("OmegaConf.merge", ".merge_with", ".update")):
+                receiver = _target_name(call.node.func.value) if isinstance(call.node.func, cst.Attribute) else ""
+                prefix = "cfg" if call.name.endswith("OmegaConf.merge") else receiver or "cfg"
+                for arg in call.node.args:
+                    if arg.keyword is not None:
+                        yield f"{prefix}.{arg.keyword.value}", literal(arg.value)
+                    else:
+                        yield from _dict_leaves(arg.value, prefix)
         for s in source.index.strings:  # Hydra overrides handed to a child: "wandb.mode=disabled"
             match = _OVERRIDE.match(s.value)
             if match:
@@ -147,8 +284,22 @@ def _assignments(bundle: Bundle):
               "`wandb.mode=\"online\"` (older prompts: `trial_mode=true`).",
     rationale="The pipeline's trial run checks that the code runs; without the overrides it trains "
               "for hours, logs to WandB and runs the whole Optuna study.",
-    invalid=[Example(files={MAIN: _MAIN.replace("            cfg.wandb.mode = \"disabled\"\n", ""), CONFIG: _CONFIG}, line=8)],
-    valid=[Example(files={MAIN: _MAIN, CONFIG: _CONFIG})],
+    invalid=[Example(files={MAIN: _MAIN.replace("            cfg.wandb.mode = \"disabled\"\n", ""), CONFIG: _CONFIG}, line=8),
+             # the trial branch shortens nothing that counts epochs or steps, and a run trains for 3 epochs
+             Example(files={MAIN: _MAIN.replace("cfg.training.epochs = 1", "cfg.training.batch_size = 2"),
+                            CONFIG: _CONFIG, "config/runs/r1.yaml": _RUN}, line=8, message="epochs = 1")],
+    valid=[Example(files={MAIN: _MAIN, CONFIG: _CONFIG}),
+           # any epoch counter counts, by attribute, by subscript, or merged from a dict literal
+           Example(files={MAIN: _MAIN.replace("cfg.training.epochs = 1", "cfg.training.task_epochs = 1"), CONFIG: _CONFIG}),
+           Example(files={MAIN: _MAIN.replace("cfg.training.epochs = 1", "cfg[\"training\"][\"n_epochs\"] = 1"),
+                          CONFIG: _CONFIG}),
+           Example(files={MAIN: _MAIN.replace("cfg.training.epochs = 1",
+                                              "cfg = OmegaConf.merge(cfg, {\"training\": {\"max_epochs\": 1}})")
+                          .replace("import DictConfig,", "import DictConfig, OmegaConf,"), CONFIG: _CONFIG}),
+           Example(files={MAIN: _MAIN.replace("cfg.training.epochs = 1", "cfg.training.total_updates = 1"), CONFIG: _CONFIG}),
+           # every run config already trains for at most one epoch (inference only): nothing to shorten
+           Example(files={MAIN: _MAIN.replace("cfg.training.epochs = 1", "cfg.training.batch_size = 2"),
+                          CONFIG: _CONFIG, "config/runs/r1.yaml": _RUN.replace("epochs: 3", "epochs: 0")})],
 )
 def mode_handling(bundle: Bundle) -> Iterator[Hit]:
     flag = bundle.option("mode_flag", "mode")
@@ -170,7 +321,7 @@ def mode_handling(bundle: Bundle) -> Iterator[Hit]:
     if flag == "mode":  # the older trial_mode prompts ask only for WandB to be disabled
         if not sets("optuna.n_trials", 0):
             missing.append("optuna.n_trials = 0")
-        if not any(name.rsplit(".", 1)[-1] in _EPOCH_KEYS for name, _ in assigned):
+        if not any(_is_epoch_key(name) for name, _ in assigned) and not _runs_already_short(bundle):
             missing.append("epochs = 1")
     if missing:
         when = 'cfg.mode == "trial"' if flag == "mode" else "cfg.trial_mode is true"
@@ -179,6 +330,26 @@ def mode_handling(bundle: Bundle) -> Iterator[Hit]:
     if flag == "mode" and not sets("wandb.mode", "online"):
         yield Hit(where[0], "the full mode does not set wandb.mode = \"online\"; set it when cfg.mode == \"full\"",
                   where[1])
+
+
+_NOT_A_LENGTH = re.compile(r"(?i)warmup|patience|every|interval|eval|save|log|freq")
+
+
+def _runs_already_short(bundle: Bundle) -> bool:
+    """Every run config counts its epochs and no training-length counter exceeds one (an
+    inference-only study with `epochs: 0`): the trial mode has nothing to shorten."""
+    runs = run_configs(bundle)
+
+    def counters(data, key: str = ""):
+        if isinstance(data, dict):
+            for k, v in data.items():
+                yield from counters(v, str(k))
+        elif key and _is_epoch_key(key) and not _NOT_A_LENGTH.search(key):
+            yield data
+
+    found = [list(counters(data)) for _, data in runs]
+    return bool(runs) and all(found) and all(
+        isinstance(v, int) and not isinstance(v, bool) and v <= 1 for values in found for v in values)
 
 
 def _mode_branch(bundle: Bundle):
@@ -243,7 +414,18 @@ _SKLEARN_FETCH = "sklearn.datasets.fetch_"
 
         def data(cfg):
             return load_dataset(cfg)
-        """})],
+        """}),
+           # keywords unpacked from a mapping cannot be read here: they may hold cache_dir
+           Example(files={"src/model.py": """
+               from transformers import AutoModel
+
+               CACHE_DIR = ".cache/"
+
+
+               def build(name):
+                   kwargs = {"cache_dir": CACHE_DIR, "trust_remote_code": False}
+                   return AutoModel.from_pretrained(name, **kwargs)
+               """})],
 )
 def cache_dir(bundle: Bundle) -> Iterator[Hit]:
     local = {fn.name for source in bundle.python_files() for fn in source.index.functions}
@@ -267,6 +449,8 @@ def cache_dir(bundle: Bundle) -> Iterator[Hit]:
             value = call.keyword(keyword)
             if value is None and keyword == "root":
                 value = call.positional(0)
+            if value is None and any(arg.star == "**" for arg in call.node.args):
+                continue  # `**kwargs` may carry the keyword; what it holds is not read here
             if value is None:
                 yield Hit(source.path, f"`{call.name}(…)` has no {keyword}=; pass {keyword}=\".cache/\"", call.node)
                 continue

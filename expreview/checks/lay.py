@@ -7,12 +7,17 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Iterator, Optional
 
+import libcst as cst
+
 from expreview.bundle import Bundle
 from expreview.checks.dep.rules import declared
+from expreview.facts.literals import literal
 from expreview.facts.project_imports import project_module
+from expreview.facts.values import resolve
 from expreview.findings import CRASH, CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
-from expreview.sources.index import Import
+from expreview.sources.index import Function, Import, Index, dotted_name, encloses, iter_subtree
+from expreview.sources.pyfile import PythonSource
 
 _BASE_FILES = {
     "src/train.py": "import json\n",
@@ -113,11 +118,31 @@ _SIBLINGS = ("train", "evaluate", "preprocess", "model", "main")
     consequence=CRASH,
     criterion="Import statements are compatible with `uv run python -m src.main` execution.",
     rationale="Under `python -m src.main` only the repository root is on sys.path: `import train` "
-              "fails, and `from src.utils import x` fails when src/utils.py is not in the bundle.",
+              "fails (unless the file first puts its own directory on sys.path), and `from src.utils "
+              "import x` fails when src/utils.py is not in the bundle. A try/except ImportError pair "
+              "passes when one branch imports a module the bundle has.",
     invalid=[
         Example(files={**_BASE_FILES, "src/train.py": "from src.utils import set_seed\n"}, line=1, message='which is not in the bundle'),
         Example(files={**_BASE_FILES, "src/train.py": "from model import Net\n"}, line=1),
         Example(files={**_BASE_FILES, "src/train.py": "from .helpers import x\n"}, line=1),
+        Example(files={**_BASE_FILES, "src/train.py": """
+            import sys
+            from pathlib import Path
+            sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+            from model import Net
+            """}, line=4, message="bare import of the sibling module model"),  # the repository root, not src/
+        Example(files={**_BASE_FILES, "src/train.py": """
+            import os
+            import sys
+            from model import Net
+            sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+            """}, line=3),  # src/ goes on sys.path after the import
+        Example(files={**_BASE_FILES, "src/train.py": """
+            try:
+                from .helpers import x
+            except ImportError:
+                from helpers import x
+            """}, line=2, message="src/helpers.py"),  # neither branch finds a module
     ],
     valid=[Example(files={**_BASE_FILES, "src/train.py": """
         from src.model import Net
@@ -126,7 +151,28 @@ _SIBLINGS = ("train", "evaluate", "preprocess", "model", "main")
                           "src/model.py": """
                               class Net:
                                   pass
-                              """})],
+                              """}),
+           Example(files={**_BASE_FILES, "src/train.py": """
+               import os
+               import sys
+               from pathlib import Path
+               sys.path.append(str(Path(__file__).resolve().parent))
+               from preprocess import load
+               HERE = os.path.dirname(os.path.abspath(__file__))
+               if HERE not in sys.path:
+                   sys.path.insert(0, HERE)
+               from model import Net
+               """}),  # src/ itself goes on sys.path first
+           Example(files={**_BASE_FILES, "src/train.py": """
+               try:
+                   from .model import Net
+               except ImportError:
+                   from model import Net
+               try:
+                   import preprocess
+               except ModuleNotFoundError:
+                   from src import preprocess
+               """})],  # one branch works under `python -m src.main`
 )
 def unresolvable_import(bundle: Bundle) -> Iterator[Hit]:
     # `import evaluate` is Hugging Face's library when the project declares it.
@@ -136,12 +182,12 @@ def unresolvable_import(bundle: Bundle) -> Iterator[Hit]:
             continue
         for imp in source.index.imports:
             problem = _unresolved(bundle, imp)
-            if problem is None:
+            if problem is None or _has_working_alternative(bundle, source, imp):
                 continue
             shown = problem.shown
             if problem.kind is ImportProblem.SIBLING:
                 name = problem.target
-                if name in distributions:
+                if name in distributions or _own_directory_on_path(source, imp):
                     continue
                 yield Hit(source.path, f"`{shown}` is a bare import of the sibling module {name}; it fails under "
                                        f"`python -m src.main`. Write `from src import {name}` or "
@@ -149,6 +195,102 @@ def unresolvable_import(bundle: Bundle) -> Iterator[Hit]:
             else:
                 yield Hit(source.path, f"`{shown}` imports {problem.target}, which is not in the bundle; "
                                        "move the code into one of the required files", imp.node)
+
+
+_PATH_WRAPPERS = ("str", "os.fspath", "os.path.abspath", "os.path.realpath", "os.path.normpath",
+                  "pathlib.Path", "pathlib.PurePath")
+_PATH_METHODS = ("resolve", "absolute")
+
+
+def _callee(index: Index, call: cst.Call, scope: Optional[Function]) -> str:
+    """The callee of `call` with its import alias resolved (`Path` -> `pathlib.Path`)."""
+    name = dotted_name(call.func)
+    head, _, rest = name.partition(".")
+    aliases = index.aliases(scope)
+    return aliases[head] + ("." + rest if rest else "") if head in aliases else name
+
+
+def _unwrapped(index: Index, expr: cst.CSTNode, scope: Optional[Function]) -> cst.CSTNode:
+    """`expr` without the calls that keep the path it names: str(), Path(), abspath(), .resolve()..."""
+    for _ in range(8):
+        expr = resolve(index, expr, scope)
+        if not isinstance(expr, cst.Call):
+            return expr
+        func = expr.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _PATH_METHODS and not expr.args:
+            expr = func.value
+        elif _callee(index, expr, scope) in _PATH_WRAPPERS and len(expr.args) == 1:
+            expr = expr.args[0].value
+        else:
+            return expr
+    return expr
+
+
+def _names_this_file(index: Index, expr: cst.CSTNode, scope: Optional[Function]) -> bool:
+    expr = _unwrapped(index, expr, scope)
+    return isinstance(expr, cst.Name) and expr.value == "__file__"
+
+
+def _names_own_directory(index: Index, expr: cst.CSTNode, scope: Optional[Function]) -> bool:
+    """`expr` is the directory of this file: `Path(__file__).resolve().parent`,
+    `os.path.dirname(os.path.abspath(__file__))` (through str(), a name assigned once...)."""
+    expr = _unwrapped(index, expr, scope)
+    if isinstance(expr, cst.Attribute) and expr.attr.value == "parent":
+        return _names_this_file(index, expr.value, scope)
+    if (isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Attribute)
+            and expr.value.attr.value == "parents" and len(expr.slice) == 1
+            and isinstance(expr.slice[0].slice, cst.Index) and literal(expr.slice[0].slice.value) == 0):
+        return _names_this_file(index, expr.value.value, scope)
+    if isinstance(expr, cst.Call) and _callee(index, expr, scope) == "os.path.dirname" and len(expr.args) == 1:
+        return _names_this_file(index, expr.args[0].value, scope)
+    return False
+
+
+def _own_directory_on_path(source: PythonSource, imp: Import) -> bool:
+    """Before the import, in its scope or at module level, the file puts its own directory on
+    sys.path (`sys.path.insert(0, str(Path(__file__).parent))`): then a bare sibling import works."""
+    index = source.index
+    for call in index.calls_to("sys.path.insert", "sys.path.append"):
+        if call.stmt >= imp.stmt:
+            continue
+        if call.scope is not None and (imp.scope is None or not encloses(call.scope, imp.scope)):
+            continue
+        arg = call.positional(1 if call.method == "insert" else 0)
+        if arg is not None and _names_own_directory(index, arg, call.scope):
+            return True
+    return False
+
+
+def _catches_import_error(handler: cst.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    types = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+    names = [dotted_name(t.value if isinstance(t, cst.Element) else t) for t in types]
+    return any(n in ("ImportError", "ModuleNotFoundError", "Exception", "BaseException") for n in names)
+
+
+def _has_working_alternative(bundle: Bundle, source: PythonSource, imp: Import) -> bool:
+    """The import is one branch of `try: from .x import y` / `except ImportError: from x import y`,
+    and the other branch binds the same name from a project module the bundle has: under
+    `python -m src.main` either the try succeeds, or its failure falls back to a working import."""
+    index = source.index
+    for ordinal, stmt in enumerate(index.statements):
+        if not isinstance(stmt, cst.Try) or not ordinal < imp.stmt <= index.last_inside.get(ordinal, ordinal):
+            continue
+        handlers = [h for h in stmt.handlers if _catches_import_error(h)]
+        body = {id(n) for n in iter_subtree(stmt.body)}
+        caught = {id(n) for h in handlers for n in iter_subtree(h.body)}
+        if id(imp.node) in body:
+            other = caught
+        elif id(imp.node) in caught:
+            other = body
+        else:
+            continue
+        for alt in index.imports:
+            if (id(alt.node) in other and alt.alias == imp.alias and project_module(alt) is not None
+                    and _unresolved(bundle, alt) is None):
+                return True
+    return False
 
 
 class ImportProblem(Enum):

@@ -5,10 +5,10 @@ from typing import Iterator, Optional
 
 import libcst as cst
 
-from expreview.facts.values import resolve
+from expreview.facts.values import argument, call_sites, resolve
 from expreview.bundle import Bundle
 from expreview.findings import CRITERION, ERROR
-from expreview.sources.index import Call, Index, string_value
+from expreview.sources.index import Call, Function, Index, string_value
 from expreview.sources.pyfile import PythonSource
 from expreview.rule import Example, Hit, rule
 
@@ -32,6 +32,51 @@ def _json_prints(index: Index) -> list[tuple[Call, Call]]:
         if inner is not None:
             pairs.append((call, inner))
     return pairs
+
+
+def _json_text(source: PythonSource, node: Optional[cst.CSTNode], scope: Optional[Function], depth: int = 0) -> bool:
+    """`node` is JSON text: `json.dumps(…)`, a DataFrame's `.to_json()` with no path, a name bound
+    to one, or a call of this file's function that returns one."""
+    if node is None or depth > 4:
+        return False
+    index = source.index
+    if isinstance(node, cst.BinaryOperation):  # json.dumps(x) + "\n"
+        node = node.left
+    node = resolve(index, node, scope)
+    if not isinstance(node, cst.Call):
+        return False
+    if any(c.node is node and (c.qualname == "json.dumps" or c.name == "json.dumps") for c in index.calls):
+        return True
+    func = node.func
+    if isinstance(func, cst.Attribute) and func.attr.value == "to_json":
+        return not any(a.keyword is None or a.keyword.value == "path_or_buf" for a in node.args)
+    helper = index.function(func.value) if isinstance(func, cst.Name) else None
+    if helper is None:
+        return False
+    first, last = index.statement_range(helper.node)
+    return any(isinstance(st, cst.Return) and _json_text(source, st.value, helper, depth + 1)
+               for st in index.statements[first + 1:last + 1])
+
+
+def _prints_json(source: PythonSource) -> bool:
+    """The file prints JSON text: `print(json.dumps(x))`, `print(df.to_json(orient="records"))`,
+    `text = json.dumps(x); print(text)`, `print(as_json(x))` with a helper that returns it, or a
+    helper `def emit(text): print(text)` called with JSON text."""
+    index = source.index
+    if _json_prints(index):
+        return True
+    for call in index.calls:
+        if call.name not in ("print", "sys.stdout.write"):
+            continue
+        first = call.positional(0)
+        if _json_text(source, first, call.scope):
+            return True
+        scope = call.scope
+        if isinstance(first, cst.Name) and scope is not None and first.value in scope.params:
+            if any(_json_text(caller, argument(site, scope, first.value), site.scope)
+                   for caller, site in call_sites(source, scope)):
+                return True
+    return False
 
 
 def _other_printers(index: Index) -> list[Call]:
@@ -121,17 +166,54 @@ def train_json_stdout(bundle: Bundle) -> Iterator[Hit]:
     invalid=[Example(files={EVALUATE: """
         from rich.console import Console
         Console().print_json(data={'best': 'a'})
-        """}, line=2)],
+        """}, line=2),
+             # a DataFrame written to a file, and a helper that only writes JSON to a file, print nothing
+             Example(files={EVALUATE: """
+                 import json
+
+
+                 def save(obj, path):
+                     with open(path, 'w') as fh:
+                         fh.write(json.dumps(obj))
+
+
+                 def main(df, path):
+                     df.to_json(path)
+                     save({'best': 'a'}, path)
+                     print('done')
+                 """}, message="never prints its comparison")],
     valid=[Example(files={EVALUATE: """
         import json
         print(json.dumps({'best': 'a'}, indent=2))
-        """})],
+        """}),
+           # through helpers of the same file: one builds the JSON text, one prints it
+           Example(files={EVALUATE: """
+               import json
+
+
+               def emit(text):
+                   print(text)
+
+
+               def as_json(obj):
+                   return json.dumps(obj, indent=2)
+
+
+               def main(comparison):
+                   emit(as_json(comparison))
+               """}),
+           # a DataFrame's JSON text
+           Example(files={EVALUATE: """
+               def main(df):
+                   text = df.to_json(orient='records')
+                   print(text)
+               """})],
 )
 def evaluate_json_stdout(bundle: Bundle) -> Iterator[Hit]:
     source = bundle.python(EVALUATE)
     if source is None or not source.ok:
         return
-    if _json_prints(source.index):
+    if _prints_json(source):
         return
     others = _other_printers(source.index)
     if others:

@@ -1,7 +1,8 @@
 """PY: the code can run at all: it parses, its names exist, its imports resolve."""
 from __future__ import annotations
 
-from typing import Iterator
+import ast
+from typing import Iterator, Optional
 
 import libcst as cst
 from pyflakes import checker as flakes
@@ -36,7 +37,57 @@ def syntax_error(bundle: Bundle) -> Iterator[Hit]:
                       Span(problem.line, problem.column, problem.line, problem.column))
 
 
-_UNDEFINED = (flake_messages.UndefinedName, flake_messages.UndefinedLocal, flake_messages.UndefinedExport)
+# `UndefinedExport` (a string in `__all__` that names nothing) is left out: `__all__` holds strings,
+# not names, and only a star import would ever look them up.
+_UNDEFINED = (flake_messages.UndefinedName, flake_messages.UndefinedLocal)
+_NAMESPACE_CALLS = ("locals", "globals", "vars", "dir")
+
+
+def _tests_bound(test: ast.expr, name: str, negated: bool = False) -> bool:
+    """`test` holds only when `name` is bound: `"x" in locals()` (or globals(), vars(), dir()),
+    alone or as a conjunct of an `and` (`not in` when `negated`: the test holds when it is unbound)."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and not negated:
+        return any(_tests_bound(value, name) for value in test.values)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _tests_bound(test.operand, name, not negated)
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return False
+    op = ast.NotIn if negated else ast.In
+    right = test.comparators[0]
+    return isinstance(test.ops[0], op) and isinstance(test.left, ast.Constant) and test.left.value == name \
+        and isinstance(right, ast.Call) and isinstance(right.func, ast.Name) and right.func.id in _NAMESPACE_CALLS
+
+
+def _parents(tree: ast.Module) -> tuple[dict[int, ast.AST], dict[tuple[int, int], ast.Name]]:
+    """Each node's parent (by id), and the Name nodes by (line, column)."""
+    parents: dict[int, ast.AST] = {}
+    names: dict[tuple[int, int], ast.Name] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+        if isinstance(node, ast.Name):
+            names[(node.lineno, node.col_offset)] = node
+    return parents, names
+
+
+def _guarded_by_namespace_test(parents: dict[int, ast.AST], target: Optional[ast.AST], name: str) -> bool:
+    """The use of `name` (`target`) runs only where `"name" in locals()` (or globals()) held."""
+    child = target
+    while child is not None:
+        parent = parents.get(id(child))
+        if isinstance(parent, (ast.If, ast.IfExp)):
+            inside_body = child in parent.body if isinstance(parent.body, list) else child is parent.body
+            inside_else = child in parent.orelse if isinstance(parent.orelse, list) else child is parent.orelse
+            if inside_body and _tests_bound(parent.test, name) or inside_else and _tests_bound(parent.test, name, True):
+                return True
+        elif isinstance(parent, ast.BoolOp) and isinstance(parent.op, ast.And):
+            before = parent.values[:parent.values.index(child)] if child in parent.values else []
+            if any(_tests_bound(value, name) for value in before):
+                return True
+        if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            return False
+        child = parent
+    return False
 
 
 @rule(
@@ -47,7 +98,23 @@ _UNDEFINED = (flake_messages.UndefinedName, flake_messages.UndefinedLocal, flake
     invalid=[Example(files={"src/train.py": """
         def main():
             return undefined_helper(1)
-        """}, line=2)],
+        """}, line=2),
+             # the namespace test guards another name, or the use stands outside the guarded branch
+             Example(files={"src/train.py": """
+                 __all__ = ["main"]
+
+
+                 def main(build):
+                     if "model" in locals():
+                         model.cpu()
+                     optimizer.zero_grad()
+                 """}, line=7, message="`optimizer` is not defined"),
+             Example(files={"src/train.py": """
+                 def cleanup():
+                     if "model" in locals():
+                         pass
+                     model.cpu()
+                 """}, line=4)],
     valid=[Example(files={"src/train.py": """
         def helper(x):
             return x
@@ -55,16 +122,44 @@ _UNDEFINED = (flake_messages.UndefinedName, flake_messages.UndefinedLocal, flake
 
         def main():
             return helper(1)
-        """})],
+        """}),
+           # strings in __all__ are not names: a stale entry breaks only `from src.train import *`
+           Example(files={"src/train.py": """
+               __all__ = ["main", "old_helper"]
+
+
+               def main():
+                   return 1
+               """}),
+           # a name used only where `"x" in locals()` / `globals()` said it is bound
+           Example(files={"src/train.py": """
+               def cleanup():
+                   if "model" in locals():
+                       model.cpu()
+                   if "trainer" in globals() and trainer is not None:
+                       trainer.close()
+                   run = wandb_run if "wandb_run" in locals() else None
+                   if "optimizer" not in locals():
+                       return run
+                   else:
+                       optimizer.zero_grad()
+               """})],
 )
 def undefined_name(bundle: Bundle) -> Iterator[Hit]:
     for source in bundle.python_files():
         if not source.ok:
             continue
-        result = flakes.Checker(source.tree, filename=source.path)
+        tree = source.tree
+        assert tree is not None  # source.ok
+        result = flakes.Checker(tree, filename=source.path)
+        walked = None
         for message in sorted(result.messages, key=lambda m: (m.lineno, m.col)):
             if isinstance(message, _UNDEFINED):
                 name = message.message_args[0]
+                walked = walked or _parents(tree)
+                parents, names = walked
+                if _guarded_by_namespace_test(parents, names.get((message.lineno, message.col)), str(name)):
+                    continue
                 yield Hit(source.path, f"`{name}` is not defined here (NameError when this line runs); "
                                        "define or import it", Span(message.lineno, message.col + 1, message.lineno, message.col + 1 + len(str(name))))
 

@@ -17,6 +17,15 @@ _REAL_DATA = ("datasets.load_dataset", "datasets.load_from_disk", "tensorflow_da
               "huggingface_hub.snapshot_download", "huggingface_hub.hf_hub_download")
 _REAL_DATA_PREFIXES = ("torchvision.datasets.", "torchtext.datasets.", "torchaudio.datasets.",
                        "sklearn.datasets.fetch_", "keras.datasets.")
+# Generated stand-ins that live under those modules are what the base asks for, not real data:
+# `torchvision.datasets.FakeData`, `sklearn.datasets.make_classification`, ...
+_SYNTHETIC_NAMES = re.compile(r"^(?:Fake\w*|Synthetic\w*|Random\w*|Dummy\w*|make_\w+)$")
+
+
+def _loads_real_data(qualname: str) -> bool:
+    if qualname not in _REAL_DATA and not qualname.startswith(_REAL_DATA_PREFIXES):
+        return False
+    return not _SYNTHETIC_NAMES.match(qualname.rsplit(".", 1)[-1])
 
 
 @rule(
@@ -39,7 +48,17 @@ _REAL_DATA_PREFIXES = ("torchvision.datasets.", "torchtext.datasets.", "torchaud
 
                  def get_data():
                      return torchvision.datasets.CIFAR10('data')
-                 """}, line=5)],
+                 """}, line=5),
+             # a synthetic stand-in beside a real dataset does not excuse the real one
+             Example(files={"src/preprocess.py": """
+                 from torchvision import datasets
+
+
+                 def get_data(smoke):
+                     if smoke:
+                         return datasets.FakeData(size=64, image_size=(3, 32, 32))
+                     return datasets.CIFAR10('data', download=True)
+                 """}, line=7, message="CIFAR10")],
     valid=[Example(files={"src/preprocess.py": """
         import torch
 
@@ -47,14 +66,26 @@ _REAL_DATA_PREFIXES = ("torchvision.datasets.", "torchtext.datasets.", "torchaud
         def get_data(n):
             # DATASET_PLACEHOLDER: the derive step loads the real dataset here
             return torch.randn(n, 8)
-        """})],
+        """}),
+           # generated stand-ins (FakeData, make_classification) are synthetic data, not real loading
+           Example(files={"src/preprocess.py": """
+               import torchvision
+               from sklearn.datasets import make_classification
+
+
+               def get_data(n):
+                   # DATASET_PLACEHOLDER: the derive step loads the real dataset here
+                   images = torchvision.datasets.FakeData(size=n, image_size=(3, 32, 32))
+                   features, labels = make_classification(n_samples=n, n_features=8)
+                   return images, features, labels
+               """})],
 )
 def real_dataset(bundle: Bundle) -> Iterator[Hit]:
     for source in bundle.python_files():
         if not source.ok:
             continue
         for call in source.index.calls:
-            if call.qualname in _REAL_DATA or call.qualname.startswith(_REAL_DATA_PREFIXES):
+            if _loads_real_data(call.qualname):
                 yield Hit(source.path, f"`{call.name}(…)` loads a real dataset ({call.qualname}) in base code; "
                                        "keep a DATASET_PLACEHOLDER with a synthetic stand-in and leave real "
                                        "loading to the derived experiments", call.node)

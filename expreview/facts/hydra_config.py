@@ -230,3 +230,19 @@ def open_dict_statements(source: PythonSource) -> list[tuple[int, int]]:
 
 def in_ranges(stmt: int, ranges: list[tuple[int, int]]) -> bool:
     return any(first < stmt <= last for first, last in ranges)
+
+
+# Where `hydra.run.dir` leaves the process in the directory it started in.
+_ORIGINAL_DIRS = (".", "./", "${hydra:runtime.cwd}", "${hydra.runtime.cwd}", "${hydra:runtime.cwd}/")
+
+
+def keeps_working_directory(bundle: Bundle) -> bool:
+    """config.yaml stops Hydra from moving the process into its output directory: `hydra.job.chdir:
+    false`, or `hydra.run.dir` set to `.` (or to `${hydra:runtime.cwd}`), the directory it started in."""
+    hydra = (base_config(bundle) or {}).get("hydra")
+    if not isinstance(hydra, dict):
+        return False
+    job, run = hydra.get("job"), hydra.get("run")
+    if isinstance(job, dict) and job.get("chdir") is False:
+        return True
+    return isinstance(run, dict) and isinstance(run.get("dir"), str) and run["dir"].strip() in _ORIGINAL_DIRS

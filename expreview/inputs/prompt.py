@@ -10,6 +10,7 @@ from expreview.bundle import Bundle
 from expreview.inputs.bundle_json import files_from_json
 from expreview.inputs.files import LoadError, add_file, bundle_of, safe_path
 from expreview.profiles import Profile, PromptSpec, load_profile, profiles
+from expreview.versions import detect
 
 # Everything after this heading describes the research, not the code; its words set no option.
 _INSTRUCTIONS_END = "# Current Research Method"
@@ -126,5 +127,13 @@ def load_prompt(text: str, where: str) -> Bundle:
     bundle = bundle_of(files_from_json(data, where), where, stage=stage)
     bundle.notes.append(f"stage {stage} detected from the prompt's section headers")
     bundle.options.update(prompt_options(text, stage))
+    detected = detect(profile.versions, text)
+    if detected is not None:
+        # The group is what this prompt asked: its options beat what the option cases guessed.
+        bundle.prompt_version = detected.group
+        bundle.notes.append(detected.how)
+        group = profile.version(detected.group)
+        if group is not None:
+            bundle.options.update(group.options)
     _add_context(bundle, text, where, profile, spec)
     return bundle

@@ -1,7 +1,8 @@
 """`--format github`: GitHub Actions workflow commands, and a markdown job summary.
 
 One `::error …::` / `::warning …::` line per finding, errors first, so the runner turns them
-into annotations on the pull request's diff. Values are escaped exactly as the runner's toolkit
+into annotations on the pull request's diff; the title names the code and the finding's
+consequence (`expreview RUN005 (crash)`). Values are escaped exactly as the runner's toolkit
 does (actions/toolkit, packages/core/src/command.ts): data escapes `%`, CR and LF; properties
 also escape `:` and `,`. Paths are repository-relative (`Report.repo_path`); findings that belong
 to no file (internal errors) get no location. A plain summary line per bundle follows the
@@ -57,7 +58,7 @@ def location(report: Report, finding: Finding) -> Optional[dict[str, int | str]]
 
 def command(report: Report, finding: Finding) -> str:
     props = dict(location(report, finding) or {})
-    props["title"] = f"expreview {finding.code}"
+    props["title"] = f"expreview {finding.code} ({finding.consequence})"
     level = "error" if finding.severity == ERROR else "warning"
     joined = ",".join(f"{key}={escape_property(str(value))}" for key, value in props.items())
     return f"::{level} {joined}::{escape_data(finding.message)}"
@@ -137,10 +138,10 @@ def step_summary(reports: list[Report]) -> str:
             f"Stage `{report.stage}`{how}: {_plural(len(report.errors), 'error')}, "
             f"{_plural(len(report.warnings), 'warning')}; `{report.ready_key}: {verdict_value}`.", "",
         ]
-        rows = [f"| {f.code} | {f.severity} | {_where(report, f)} | {_table_cell(f.message)} |"
-                for f in report.errors + report.warnings]
+        rows = [f"| {f.code} | {f.severity} | {_table_cell(f.consequence)} | {_where(report, f)} | "
+                f"{_table_cell(f.message)} |" for f in report.errors + report.warnings]
         if rows:
-            block += ["| Code | Severity | Location | Message |", "| --- | --- | --- | --- |"]
+            block += ["| Code | Severity | Consequence | Location | Message |", "| --- | --- | --- | --- | --- |"]
         used += sum(len(line.encode("utf-8")) + 1 for line in block)
         out += block
         shown = 0

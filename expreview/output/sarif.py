@@ -2,7 +2,10 @@
 
 One run for all the reports given. `tool.driver.rules` describes every registered rule (sorted by
 code), plus any engine code (internal error, unused suppression, stale baseline entry) that a
-result uses. Locations are repository-relative URIs (`Report.repo_path`, percent-encoded) under
+result uses. Each descriptor's `properties` give the rule's consequence (crash, criterion, advice:
+`consequence` and a `consequence:<c>` tag); each result's `properties.consequence` is its finding's
+(a rule may give some findings another consequence than its own). Locations are
+repository-relative URIs (`Report.repo_path`, percent-encoded) under
 `uriBaseId: "%SRCROOT%"`; no `originalUriBaseIds` is written, so the output holds nothing
 machine-specific and is byte-identical across runs and machines (sorted keys, 2-space indent).
 
@@ -24,6 +27,7 @@ import re
 from urllib.parse import quote
 
 from expreview import engine
+from expreview.docs import engine_consequence
 from expreview.engine import Report
 from expreview.findings import ERROR, Finding
 from expreview.output.github import is_internal
@@ -69,13 +73,17 @@ def rule_descriptor(rule: Rule) -> dict:
             "markdown": "\n".join(markdown).rstrip("\n") + "\n",
         },
         "defaultConfiguration": {"level": _level(rule.severity)},
-        "properties": {"tags": ["expreview", rule.family] + [f"stage:{s}" for s in rule.stages]},
+        "properties": {
+            "consequence": rule.consequence,
+            "tags": ["expreview", rule.family, f"consequence:{rule.consequence}"] + [f"stage:{s}" for s in rule.stages],
+        },
     }
 
 
 def engine_descriptor(code: str) -> dict:
     """A code the engine reports itself (no rule in REGISTRY)."""
     severity, summary = getattr(engine, "ENGINE_CODES", {}).get(code, (ERROR, f"expreview {code}"))
+    consequence = engine_consequence(code)
     return {
         "id": code,
         "name": f"expreview-{code.lower()}",
@@ -83,7 +91,10 @@ def engine_descriptor(code: str) -> dict:
         "fullDescription": {"text": summary},
         "help": {"text": summary},
         "defaultConfiguration": {"level": _level(severity)},
-        "properties": {"tags": ["expreview", code.rstrip("0123456789")]},
+        "properties": {
+            "consequence": consequence,
+            "tags": ["expreview", code.rstrip("0123456789"), f"consequence:{consequence}"],
+        },
     }
 
 
@@ -149,6 +160,7 @@ def sarif_log(reports: list[Report]) -> dict:
             "message": {"text": f.message},
             "locations": [{"physicalLocation": {"artifactLocation": artifact, "region": region(f)}}],
             "partialFingerprints": {FINGERPRINT_KEY: f"{digest}:{seen[digest]}"},
+            "properties": {"consequence": f.consequence},
         })
 
     invocation: dict = {"executionSuccessful": not internal}

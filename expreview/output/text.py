@@ -1,4 +1,5 @@
-"""The text format: one `path:line:column: CODE message` line per finding, then a summary line."""
+"""The text format: one `path:line:column: CODE severity (consequence) message` line per finding
+(`path:line:column:` first, for editors), then a summary line."""
 from __future__ import annotations
 
 from expreview.engine import Report
@@ -7,7 +8,8 @@ from expreview.engine import Report
 def text(reports: list[Report]) -> str:
     blocks = []
     for report in reports:
-        lines = [f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in report.findings]
+        lines = [f"{f.path}:{f.line}:{f.column}: {f.code} {f.severity} ({f.consequence}) {f.message}"
+                 for f in report.findings]
         errors, warnings = len(report.errors), len(report.warnings)
         how = "; ".join(report.notes) or f"stage {report.stage}"
         verdict = "ready" if report.ready else "not ready"

@@ -1,6 +1,7 @@
 """DEP: pyproject.toml is a project uv can install, and it declares what the code imports."""
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -11,7 +12,8 @@ from packaging.utils import canonicalize_name
 from validate_pyproject import api, errors
 
 from expreview.bundle import Bundle
-from expreview.checks.dep.distributions import NOT_IMPORTED_BY_DESIGN, OTHER_FRAMEWORKS, STDLIB, candidates, provides
+from expreview.checks.dep.distributions import (NOT_IMPORTED_BY_DESIGN, OTHER_FRAMEWORKS, STDLIB, candidates, installs,
+                                                is_namespace, provides, requirements_known, user_map)
 from expreview.facts.cache import bundle_fact
 from expreview.findings import ADVICE, CRASH, CRITERION, ERROR, WARNING
 from expreview.rule import Example, Hit, rule
@@ -28,6 +30,7 @@ _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 class Declared:
     name: str
     line: int
+    extras: tuple[str, ...] = ()  # `transformers[torch]`
 
 
 @bundle_fact
@@ -54,12 +57,23 @@ def declared(bundle: Bundle) -> Optional[list[Declared]]:
                 if isinstance(item, str):
                     match = _NAME.match(item)
                     if match:
-                        out.append(Declared(match.group(1), _line_of_string(doc, item, start)))
+                        out.append(Declared(match.group(1), _line_of_string(doc, item, start), _extras_of(item)))
         elif isinstance(value, dict):
-            for key in value:
+            for key, spec in value.items():
                 if key != "python":
-                    out.append(Declared(key, doc.line_of(r"^\s*[\"']?" + re.escape(key) + r"[\"']?\s*=", start) or start))
+                    extras = spec.get("extras") if isinstance(spec, dict) else None
+                    out.append(Declared(key, doc.line_of(r"^\s*[\"']?" + re.escape(key) + r"[\"']?\s*=", start) or start,
+                                        tuple(e for e in extras if isinstance(e, str)) if isinstance(extras, list) else ()))
     return out
+
+
+def _extras_of(item: str) -> tuple[str, ...]:
+    """The extras a requirement string asks for (`transformers[torch]>=4` -> ("torch",))."""
+    try:
+        return tuple(sorted(Requirement(item).extras))
+    except InvalidRequirement:
+        match = re.match(r"^\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*\[([^\]]*)\]", item)
+        return tuple(e.strip() for e in match.group(1).split(",") if e.strip()) if match else ()
 
 
 def _table(data, key: str) -> dict:
@@ -82,7 +96,11 @@ _VALID = [Example(files={PYPROJECT: _GOOD_TOML}),
     criterion="All imports and dependencies are properly specified: pyproject.toml is a valid "
               "PEP 621 project that `uv run` accepts.",
     rationale="`uv run` refuses a project whose `[project.dependencies]` is a table, whose "
-              "requirements use Poetry `^`/`~` ranges, or that lacks a name or version; nothing runs.",
+              "requirements use Poetry `^`/`~` ranges, or that lacks a name or version; nothing runs. With "
+              "the dependencies only under [tool.poetry.dependencies] it starts, installs nothing, and the "
+              "first third-party import fails. A malformed field that only a build backend reads (`authors` "
+              "as strings, `keywords` as a string) breaks the project only where uv builds it (a "
+              "[build-system] table): elsewhere uv never reads it, so it is a warning.",
     invalid=[
         Example(files={PYPROJECT: """
             [project]
@@ -107,8 +125,39 @@ _VALID = [Example(files={PYPROJECT: _GOOD_TOML}),
             [project
             name = "exp"
             """}, line=1),
+        Example(files={PYPROJECT: """
+            [project]
+            name = "exp"
+            version = "0.1.0"
+
+            [tool.poetry.dependencies]
+            python = "^3.10"
+            torch = "^2.1"
+            """}, line=5, message="installs nothing, and the first third-party import fails"),
+        # string authors with a build backend: the backend rejects the project
+        Example(files={PYPROJECT: """
+            [project]
+            name = "exp"
+            version = "0.1.0"
+            authors = ["Jane Doe"]
+            dependencies = ["torch>=2.0"]
+
+            [build-system]
+            requires = ["setuptools>=61"]
+            build-backend = "setuptools.build_meta"
+            """}, line=4, message="its build backend rejects it, so nothing runs"),
+        # without one uv never reads `authors`: a warning, and the fields after it are still checked
+        Example(files={PYPROJECT: """
+            [project]
+            name = "exp"
+            version = "0.1.0"
+            authors = ["Jane Doe"]
+            optional-dependencies = "none"
+            dependencies = ["torch>=2.0"]
+            """}, line=4, message="uv does not build this project"),
     ],
-    valid=_VALID,
+    valid=_VALID + [Example(files={PYPROJECT: _GOOD_TOML.replace(
+        'version = "0.1.0"\n', 'version = "0.1.0"\nauthors = [{ name = "Jane Doe" }]\n')})],
 )
 def invalid_pyproject(bundle: Bundle) -> Iterator[Hit]:
     doc = bundle.toml(PYPROJECT)
@@ -147,15 +196,33 @@ def invalid_pyproject(bundle: Bundle) -> Iterator[Hit]:
                 yield Hit(PYPROJECT, problem, line)
     poetry_deps = _table(_table(_table(data, "tool"), "poetry"), "dependencies")
     if poetry_deps and "dependencies" not in project and len(poetry_deps) > ("python" in poetry_deps):
-        yield Hit(PYPROJECT, "the dependencies are declared only under [tool.poetry.dependencies], which uv ignores "
-                             "when a [project] table exists, so nothing gets installed; list them in "
-                             "`project.dependencies` as PEP 508 strings",
+        wanted = [(k, v) for k, v in poetry_deps.items() if k != "python"]
+        listed = ", ".join(f'"{_as_pep508(k, v)}"' for k, v in wanted[:4]) + (", …" if len(wanted) > 4 else "")
+        yield Hit(PYPROJECT, "the dependencies are declared only under [tool.poetry.dependencies], which uv ignores: "
+                             "`uv run` starts, installs nothing, and the first third-party import fails with "
+                             "ModuleNotFoundError; list them under [project] as PEP 508 strings: "
+                             f"`dependencies = [{listed}]`",
                   doc.table_line("tool.poetry.dependencies") or header)
     for key in ("name", "version"):
         if key not in project and key not in (project.get("dynamic") or []):
             yield Hit(PYPROJECT, f"[project] has no `{key}`; add `{key} = \"…\"` (uv refuses the project without it)", header)
-    for message, line in _schema_problems(doc, data, skip_dependencies=reported_deps):
-        yield Hit(PYPROJECT, message, line)
+    for message, line, severity, consequence in _schema_problems(doc, data, skip_dependencies=reported_deps,
+                                                                 built=_is_built(data)):
+        yield Hit(PYPROJECT, message, line, consequence=consequence, severity=severity)
+
+
+def _is_built(data: dict) -> bool:
+    """Whether `uv run` builds the project itself, so that a build backend reads all of [project]:
+    `tool.uv.package` when set; else with a [build-system] table; else, as uv 0.13 does, when
+    [project] has no `dependencies` but [tool.poetry.dependencies] exists (uv builds it, with the
+    setuptools fallback, to learn its dependencies)."""
+    package = _table(_table(data, "tool"), "uv").get("package")
+    if isinstance(package, bool):
+        return package
+    if isinstance(data.get("build-system"), dict):
+        return True
+    poetry = _table(_table(_table(data, "tool"), "poetry"), "dependencies")
+    return bool(poetry) and "dependencies" not in _table(data, "project")
 
 
 def _as_pep508(name: str, spec) -> str:
@@ -196,20 +263,49 @@ def pyproject_validator() -> Any:
 
 
 
-def _schema_problems(doc: TomlSource, data: dict, skip_dependencies: bool):
-    """Everything else PEP 621 forbids, as validate-pyproject judges it."""
-    try:
-        pyproject_validator()(data)
-    except errors.ValidationError as exc:
-        name = (exc.name or "").strip("`")
-        if skip_dependencies and name.startswith("project.dependencies"):
-            return []
-        field = re.sub(r"\[\d+\]", "", name)
-        line = doc.table_line(field) or doc.table_line(field.rpartition(".")[0]) or 1
-        return [(f"pyproject.toml: {exc.message}; see PEP 621 for the field's form", line)]
-    except Exception:  # noqa: BLE001 - the schema library failing is not the user's problem
-        return []
-    return []
+# [project] fields that only a build backend reads: uv itself parses name, version, requires-python,
+# dependencies, optional-dependencies and dynamic, and `uv run` (0.13) runs a project it does not build
+# whatever the others hold.
+_BUILD_ONLY_FIELDS = ("authors", "maintainers", "description", "readme", "license", "keywords", "classifiers",
+                      "urls", "scripts", "gui-scripts", "entry-points", "import-names")
+
+
+def _schema_problems(doc: TomlSource, data: dict, skip_dependencies: bool,
+                     built: bool) -> list[tuple[str, int, Optional[str], Optional[str]]]:
+    """Everything else PEP 621 forbids, as validate-pyproject judges it: (message, line, severity and
+    consequence, None for the rule's). validate-pyproject stops at the first problem, so a field already reported
+    (or only a warning) is removed and the rest validated again."""
+    out: list[tuple[str, int, Optional[str], Optional[str]]] = []
+    data = copy.deepcopy(data)
+    for _ in range(1 + len(_BUILD_ONLY_FIELDS) + 1):
+        try:
+            pyproject_validator()(data)
+        except errors.ValidationError as exc:
+            name = (exc.name or "").strip("`")
+            field = re.sub(r"\[\d+\]", "", name)
+            key = field.split(".")[1] if field.startswith("project.") and field.count(".") >= 1 else ""
+            if skip_dependencies and key == "dependencies":
+                del data["project"]["dependencies"]
+                continue
+            line = doc.table_line(field) or doc.table_line(field.rpartition(".")[0]) or 1
+            if key in _BUILD_ONLY_FIELDS:
+                form = (f'write `{key} = [{{ name = "Jane Doe", email = "jane@example.org" }}]`'
+                        if key in ("authors", "maintainers") else "see PEP 621 for the field's form")
+                if built:
+                    out.append((f"pyproject.toml: {exc.message}; `uv run` builds this project and its build backend "
+                                f"rejects it, so nothing runs; {form}", line, None, None))
+                    return out
+                out.append((f"pyproject.toml: {exc.message}; uv does not build this project (it has no "
+                            f"[build-system]) and never reads `project.{key}`, so it still runs, but a build backend "
+                            f"would reject it; {form}", line, WARNING, ADVICE))
+                del data["project"][key]
+                continue
+            out.append((f"pyproject.toml: {exc.message}; see PEP 621 for the field's form", line, None, None))
+            return out
+        except Exception:  # noqa: BLE001 - the schema library failing is not the user's problem
+            return out
+        return out
+    return out
 
 
 def _import_is_local(bundle: Bundle, module: str) -> bool:
@@ -236,42 +332,146 @@ def _third_party_imports(bundle: Bundle) -> Iterator[tuple[PythonSource, Import]
             yield source, imp
 
 
+_ONLY_TORCH = '[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = ["torch>=2.0"]\n'
+_HYDRA = '[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = ["hydra-core>=1.3", "torch>=2.0"]\n'
+
+
 @rule(
     code="DEP002", name="undeclared-dependency", severity=ERROR,
     consequence=CRASH,
     criterion="All imports and dependencies are properly specified: every third-party module the "
               "code imports is declared in `project.dependencies`.",
-    rationale="uv installs only what is declared; an undeclared import fails with "
-              "ModuleNotFoundError (or works by accident through another package's dependencies).",
-    invalid=[Example(files={PYPROJECT: _GOOD_TOML, "src/train.py": """
-        import numpy as np
-        import torch
-        import yaml
-        """})],
-    valid=[Example(files={PYPROJECT: _GOOD_TOML, "src/train.py": """
-        import os
-        import torch
-        import yaml
-        """})],
+    rationale="uv installs only what is declared (and what that requires): an import that nothing declared "
+              "installs fails with ModuleNotFoundError. One that a declared dependency installs anyway "
+              "(`yaml` with hydra-core, `tqdm` with transformers, by the packages' own Requires-Dist, see "
+              "checks/dep/requires.json) runs, so it is a warning, unless the prompt asks that all imports be "
+              "declared (option `dependency_criterion`, the derived prompts' d16), where it blocks. An import "
+              "whose distribution expreview does not know is never given a made-up name; "
+              "`[tool.expreview] distributions` maps more.",
+    invalid=[
+        Example(files={PYPROJECT: _GOOD_TOML, "src/train.py": """
+            import numpy as np
+            import torch
+            import yaml
+            """}, path="src/train.py", line=1, message='add "numpy"'),
+        # torch does not require numpy: nothing declared installs it
+        Example(files={PYPROJECT: _ONLY_TORCH, "src/train.py": "import torch\nimport numpy\n"},
+                path="src/train.py", line=2, message="nothing declared installs it"),
+        # installed anyway through hydra-core -> omegaconf: a warning that names the chain
+        Example(files={PYPROJECT: _HYDRA, "src/train.py": "import torch\nimport yaml\n"},
+                path="src/train.py", line=2, message="installed only because `hydra-core` requires it (through omegaconf)"),
+        Example(files={PYPROJECT: _HYDRA, "src/train.py": "import yaml\n"}, options={"dependency_criterion": True},
+                path="src/train.py", line=1, message="the prompt asks that every import be declared"),
+        # no distribution name is guessed for an unknown import
+        Example(files={PYPROJECT: _ONLY_TORCH, "src/train.py": "import torch\nimport frobnicate_lab\n"},
+                path="src/train.py", line=2, message="does not know which distribution provides it"),
+        Example(files={PYPROJECT: _ONLY_TORCH, "src/train.py": "from google.cloud import storage\n"},
+                path="src/train.py", line=1, message='add "google-cloud-storage"'),
+    ],
+    valid=[
+        Example(files={PYPROJECT: _GOOD_TOML, "src/train.py": """
+            import os
+            import torch
+            import yaml
+            """}),
+        # omegaconf is part of Hydra's own interface
+        Example(files={PYPROJECT: _HYDRA, "src/train.py": "import hydra\nfrom omegaconf import DictConfig\n"}),
+        # guarded by ImportError
+        Example(files={PYPROJECT: _ONLY_TORCH, "src/train.py": """
+            try:
+                import numpy
+            except ImportError:
+                numpy = None
+            """}),
+        # the user's map says which distribution provides an import
+        Example(files={PYPROJECT: _ONLY_TORCH.replace('"torch>=2.0"', '"torch>=2.0", "my-lib-dist"'),
+                       "src/train.py": "import mylib\n"},
+                options={"distributions": {"mylib": "my-lib-dist"}}),
+        # a dotted import name of a namespace package
+        Example(files={PYPROJECT: _ONLY_TORCH.replace('"torch>=2.0"', '"google-cloud-storage"'),
+                       "src/train.py": "from google.cloud import storage\n"}),
+    ],
 )
 def undeclared_dependency(bundle: Bundle) -> Iterator[Hit]:
     deps = declared(bundle)
     if deps is None:
         return
+    extra = user_map(bundle.option("distributions"))
+    asked = bundle.option("dependency_criterion", False) is True
     names = [d.name for d in deps]
     seen = set()
     for source, imp in third_party_imports(bundle):
         if imp.guarded:
             continue
-        module = imp.module
-        if (source.path, module.split(".")[0]) in seen:
+        module = _imported(imp)
+        if any(provides(name, module, extra) for name in names):
             continue
-        if any(provides(name, module) for name in names):
+        dists = candidates(module, extra)
+        shown = _import_shown(module, dists, extra)
+        if (source.path, shown) in seen:
             continue
-        seen.add((source.path, module.split(".")[0]))
-        dist = candidates(module)[0]
-        yield Hit(source.path, f"`{module.split('.')[0]}` is imported but not declared in pyproject.toml; add "
-                               f"\"{dist}\" to `project.dependencies`", imp.node)
+        seen.add((source.path, shown))
+        yield _undeclared(source.path, imp, shown, dists, deps, extra, asked)
+
+
+def _imported(imp: Import) -> str:
+    """The dotted name an import reaches: `from google.cloud import storage` may import the module
+    google.cloud.storage (a submodule is tried first, falling back to its package)."""
+    return f"{imp.module}.{imp.name}" if imp.name and imp.name != "*" and imp.module else imp.module
+
+
+def _import_shown(module: str, dists: tuple[str, ...], extra) -> str:
+    """The import as the message names it: its top level, or as much of a dotted name as tells its
+    distribution (`google.cloud.storage`); an unknown module of a namespace (`google.cloud.x`) whole."""
+    parts = module.split(".")
+    if not dists:
+        return module if is_namespace(parts[0]) else parts[0]
+    for depth in range(1, len(parts) + 1):
+        if candidates(".".join(parts[:depth]), extra) == dists:
+            return ".".join(parts[:depth])
+    return module
+
+
+def _undeclared(path: str, imp: Import, shown: str, dists: tuple[str, ...], deps: list[Declared], extra, asked: bool) -> Hit:
+    undeclared = f"`{shown}` is imported but not declared in pyproject.toml"
+    unknown = [d.name for d in deps if not requirements_known(d.name)]
+    maybe = (f" ({', '.join(f'`{n}`' for n in unknown[:3])}{' and others' if len(unknown) > 3 else ''} may: "
+             "expreview does not know what it requires)") if unknown else ""
+    if not dists:
+        key = f'"{shown}"' if "." in shown else shown
+        ask = (f"; add the package that provides `{shown}` to `project.dependencies`, or, if a declared one "
+               f"provides it, say which in `[tool.expreview] distributions = {{{key} = \"…\"}}`")
+        message = f"{undeclared}, and expreview does not know which distribution provides it{maybe}{ask}"
+        sure = asked or not unknown
+        return Hit(path, message, imp.node, severity=None if sure else WARNING)
+    through = _installed_through(dists, deps)
+    if through is None:
+        message = f"{undeclared}, and nothing declared installs it{maybe}; add \"{dists[0]}\" to `project.dependencies`"
+        sure = asked or not unknown
+        return Hit(path, message, imp.node, severity=None if sure else WARNING)
+    dep, dist, chain = through
+    via = f" (through {', '.join(chain[:-1])})" if len(chain) > 1 else ""
+    named = f"{dep.name}[{','.join(dep.extras)}]" if dep.extras else dep.name
+    message = f"{undeclared}; it is installed only because `{named}` requires it{via}"
+    if asked:
+        message += f", and the prompt asks that every import be declared: add \"{dist}\" to `project.dependencies`"
+        return Hit(path, message, imp.node, consequence=CRITERION)
+    message += f"; declare it: add \"{dist}\" to `project.dependencies`"
+    return Hit(path, message, imp.node, consequence=CRITERION, severity=WARNING)
+
+
+def _installed_through(dists: tuple[str, ...], deps: list[Declared]) -> Optional[tuple[Declared, str, tuple[str, ...]]]:
+    """(the declared dependency, the distribution, the chain of requirements) by which a declared
+    dependency installs one of `dists`, by the shortest chain (then the first declared); None when none does."""
+    wanted = {canonicalize_name(d): d for d in dists}
+    best: Optional[tuple[Declared, str, tuple[str, ...]]] = None
+    for dep in deps:
+        reached = installs(dep.name, dep.extras)
+        for key, dist in wanted.items():
+            chain = reached.get(key)
+            if chain is not None and (best is None or len(chain) < len(best[2])):
+                best = (dep, dist, chain)
+    return best
 
 
 @rule(
@@ -310,11 +510,12 @@ def unused_dependency(bundle: Bundle) -> Iterator[Hit]:
     deps = declared(bundle)
     if not deps:
         return
-    imported = {imp.module for _, imp in third_party_imports(bundle)}
+    imported = {_imported(imp) for _, imp in third_party_imports(bundle)}
+    extra = user_map(bundle.option("distributions"))
     for dep in deps:
         key = canonicalize_name(dep.name)
         if key in NOT_IMPORTED_BY_DESIGN or key.startswith("hydra-") and key != "hydra-core":
             continue
-        if any(provides(dep.name, module) for module in imported):
+        if any(provides(dep.name, module, extra) for module in imported):
             continue
         yield Hit(PYPROJECT, f"`{dep.name}` is declared but no file imports it; remove it or use it", dep.line)

@@ -47,6 +47,26 @@ def explains_itself(text: str) -> bool:
     return bool(_SELF_EXPLAINING.search(PLACEHOLDER.sub(" ", text)) or _TOKEN_THEN_WORDS.search(text))
 
 
+# "e.g. 3e-4", "such as cifar10", "for example: resnet18": an example of what goes there
+_GIVES_EXAMPLE = re.compile(r"\b(?:e\.?g|i\.?e|for example|for instance|such as)\b\.?\s*[,:]?\s*[^\s.,:;]", re.I)
+
+
+def says_what_replaces(comment: Optional[str]) -> bool:
+    """A comment next to a token explains it: it says more than the token, or gives an example value."""
+    return explains(comment) or bool(comment and _GIVES_EXAMPLE.search(PLACEHOLDER.sub(" ", comment)))
+
+
+def heads(text: str, token: str, key: Optional[str]) -> bool:
+    """A comment heading a group of lines (not the token's own line or the line above it) explains
+    the token only when it is about placeholders: it names the token, its key or placeholders, or
+    says what replaces them. A section title (`# load data`) heads code, it explains no token."""
+    if not explains(text) and not says_what_replaces(text):
+        return False
+    lowered = text.lower()
+    return (token in text or "placeholder" in lowered or explains_itself(text)
+            or bool(key and len(key) > 2 and re.search(rf"\b{re.escape(key.lower())}\b", lowered)))
+
+
 @dataclass
 class Token:
     path: str
@@ -55,6 +75,7 @@ class Token:
     where: Union[cst.CSTNode, yaml.Node, Span]
     context: str  # the string or scalar holding it
     yaml_path: tuple = ()
+    first_line: Optional[int] = None  # where the Python statement holding it starts
 
     @property
     def location(self):
@@ -72,7 +93,8 @@ def _python_tokens(source: PythonSource) -> Iterator[Token]:
         match = PLACEHOLDER.search(s.value)
         if match:
             line = source.span(s.node).line + s.value[: match.start()].count("\n")
-            yield Token(source.path, match.group(), line, s.node, s.value)
+            first = source.span(index.statements[s.stmt]).line if 0 <= s.stmt < len(index.statements) else None
+            yield Token(source.path, match.group(), line, s.node, s.value, first_line=first)
     # names such as `LR_PLACEHOLDER = 0.1`, at module level or in a function
     names = set(index.module_assigns).union(*(fn.assigns for fn in index.functions))
     for name in sorted(n for n in names if PLACEHOLDER.fullmatch(n)):
@@ -121,6 +143,12 @@ def _in_dataset_or_model_scope(path: tuple) -> bool:
     return False
 
 
+def _under_run_identity(path: tuple) -> bool:
+    """A run identity key anywhere on the path (`description.note`, `runs.0.description`): what
+    names or describes a run is provided later, at any depth."""
+    return any(isinstance(key, str) and key in RUN_IDENTITY_KEYS for key in path)
+
+
 @rule(
     code="PH001", name="placeholder-outside-scope", severity=ERROR,
     consequence=CRITERION,
@@ -143,20 +171,35 @@ def _in_dataset_or_model_scope(path: tuple) -> bool:
                      # the learning rate, chosen later
                      LR_PLACEHOLDER = 0.1
                      return LR_PLACEHOLDER
-                 """}, line=3)],
+                 """}, line=3),
+             # a run's description is exempt, its training values beside it are not
+             Example(files={"config/smoke_test.yaml": """
+                 runs:
+                   - description:
+                       note: NOTE_PLACEHOLDER  # what this run shows, written later
+                     training:
+                       epochs: EPOCHS_PLACEHOLDER  # the epoch count, chosen later
+                 """}, line=5, message="runs.0.training.epochs")],
     valid=[Example(files={"config/smoke_test.yaml": """
         runs:
           - run_id: BASELINE_PLACEHOLDER  # run name set later
             dataset:
               name: DATASET_PLACEHOLDER  # replaced by the real dataset id
-        """})],
+        """}),
+           # run identity keys count at any depth
+           Example(files={"config/smoke_test.yaml": """
+               runs:
+                 - description:
+                     note: NOTE_PLACEHOLDER  # what this run shows, written later
+                   name:
+                     suffix: SUFFIX_PLACEHOLDER  # the run name's suffix, set later
+               """})],
 )
 def placeholder_outside_scope(bundle: Bundle) -> Iterator[Hit]:
     for token in placeholder_tokens(bundle):
         if token.path.endswith((".yaml", ".yml")):
             path = token.yaml_path
-            last = path[-1] if path else None
-            if last in RUN_IDENTITY_KEYS or _in_dataset_or_model_scope(path):
+            if _under_run_identity(path) or _in_dataset_or_model_scope(path):
                 continue
             key = ".".join(str(k) for k in path)
             yield Hit(token.path, f"`{key}: {token.text}` is a placeholder outside the dataset/model scope; "
@@ -185,6 +228,86 @@ def _comment_line(bundle: Bundle, path: str, line: int) -> bool:
     return doc is not None and doc.is_comment_line(line)
 
 
+def _block_above(bundle: Bundle, path: str, line: int) -> tuple[int, list[str]]:
+    """The comment lines right above `line` (no blank line between), and the line the block starts on."""
+    block: list[str] = []
+    number = line - 1
+    while number >= 1 and _comment_line(bundle, path, number):
+        block.insert(0, _comment(bundle, path, number) or "")
+        number -= 1
+    return number + 1, block
+
+
+def _indent(text: str) -> int:
+    """The column where a line's content starts, a YAML list dash counted as indentation."""
+    stripped = text.lstrip(" ")
+    column = len(text) - len(stripped)
+    while stripped.startswith("- "):
+        rest = stripped[2:].lstrip(" ")
+        column += len(stripped) - len(rest)
+        stripped = rest
+    return column
+
+
+def _group_heading(bundle: Bundle, path: str, line: int) -> list[str]:
+    """The comment block heading the group of sibling lines that holds `line`: walk up over lines at
+    the same indentation (and the deeper lines between them) to a comment block, stopping at a blank
+    line, a shallower line or the line that starts the enclosing YAML list item."""
+    source = bundle.python(path) if path.endswith(".py") else bundle.yaml(path)
+    lines = source.lines if source is not None else []
+    if not 1 <= line <= len(lines):
+        return []
+    column = _indent(lines[line - 1])
+    if lines[line - 1].lstrip(" ").startswith("- "):
+        return []  # the token's line starts its list item: only the block right above it counts
+    number = line - 1
+    while number >= 1:
+        text = lines[number - 1]
+        if not text.strip():
+            return []
+        if _comment_line(bundle, path, number):
+            start, block = _block_above(bundle, path, number + 1)
+            return block if _indent(lines[start - 1]) <= column else []
+        indent = _indent(text)
+        if indent < column:
+            return []
+        if indent == column and text.lstrip(" ").startswith("- "):
+            return _block_above(bundle, path, number)[1]  # the item this line belongs to starts here
+        number -= 1
+    return []
+
+
+def _docstring_explains(bundle: Bundle, token: Token) -> bool:
+    """The docstring of the function holding a Python token names it, or says what replaces its
+    placeholders; the module docstring explains a token it names."""
+    source = bundle.python(token.path)
+    if source is None or not source.ok:
+        return False
+    holders = [fn for fn in source.index.functions
+               if source.span(fn.node).line <= token.line <= source.span(fn.node).end_line]
+    if holders:
+        innermost = max(holders, key=lambda fn: source.span(fn.node).line)
+        doc = innermost.node.get_docstring() or ""
+        if token.text in doc or ("placeholder" in doc.lower() and explains_itself(doc)):
+            return True
+    module = source.module
+    return bool(module is not None and token.text in (module.get_docstring() or ""))
+
+
+def _explained_around(bundle: Bundle, token: Token) -> bool:
+    """A comment block right above the token (or above the statement holding it), a comment block
+    heading its group of sibling entries, or a docstring explains it."""
+    starts = {token.line} | ({token.first_line} if token.first_line else set())
+    for line in starts:
+        block = " ".join(_block_above(bundle, token.path, line)[1])
+        if says_what_replaces(block):
+            return True
+    key = next((k for k in reversed(token.yaml_path) if isinstance(k, str)), None)
+    if heads(" ".join(_group_heading(bundle, token.path, token.line)), token.text, key):
+        return True
+    return token.path.endswith(".py") and _docstring_explains(bundle, token)
+
+
 @rule(
     code="PH002", name="placeholder-unexplained", severity=ERROR,
     consequence=CRITERION,
@@ -196,22 +319,89 @@ def _comment_line(bundle: Bundle, path: str, line: int) -> bool:
           - run_id: a
             dataset:
               name: DATASET_PLACEHOLDER  # PLACEHOLDER
-        """}, line=4)],
+        """}, line=4),
+             # an example marker with no example after it says nothing
+             Example(files={"config/smoke_test.yaml": """
+                 runs:
+                   - run_id: a
+                     dataset:
+                       subset: SUBSET_PLACEHOLDER  # e.g.
+                 """}, line=4),
+             # a section title heads the group, it does not explain the token
+             Example(files={"config/smoke_test.yaml": """
+                 runs:
+                   # the baseline run
+                   - run_id: a
+                     dataset: DATASET_PLACEHOLDER
+                 """}, line=4),
+             # the comment block heads the first item only; the second, after a blank line, is bare
+             Example(files={"config/smoke_test.yaml": """
+                 runs:
+                   # PLACEHOLDER: the derive step fills in each run's dataset
+                   - run_id: a
+                     dataset: DATASET_PLACEHOLDER
+
+                   - run_id: b
+                     dataset: DATASET_PLACEHOLDER
+                 """}, line=7),
+             # a docstring that does not mention the placeholder explains nothing
+             Example(files={"src/preprocess.py": """
+                 def load(cfg):
+                     \"\"\"Load the dataset.\"\"\"
+                     return "DATASET_PLACEHOLDER"
+                 """}, line=3)],
     valid=[Example(files={"config/smoke_test.yaml": """
         runs:
           - run_id: a
             dataset:
               # replaced by the Hugging Face dataset id
               name: DATASET_PLACEHOLDER
-        """})],
+        """}),
+           # a comment giving an example value says what replaces it
+           Example(files={"config/smoke_test.yaml": """
+               runs:
+                 - run_id: a
+                   dataset:
+                     subset: SUBSET_PLACEHOLDER  # e.g. sst2
+               """}),
+           # a comment block above, not only the line above, explains it
+           Example(files={"config/smoke_test.yaml": """
+               runs:
+                 - run_id: a
+                   dataset:
+                     # The derive step replaces this with
+                     # the Hugging Face dataset id.
+                     # ----------------------------------
+                     name: DATASET_PLACEHOLDER
+               """}),
+           # a comment block heading the list item explains the placeholders of its entries
+           Example(files={"config/smoke_test.yaml": """
+               runs:
+                 # PLACEHOLDER: the derive step fills in each run's dataset and model
+                 - run_id: a
+                   dataset: DATASET_PLACEHOLDER
+                   model: MODEL_PLACEHOLDER
+               """}),
+           # a comment heading sibling keys explains each key it names
+           Example(files={"config/full_experiment.yaml": """
+               defaults:
+                 # common defaults (batch size, epochs) to be set per dataset
+                 batch_size: 32
+                 epochs: EPOCHS_PLACEHOLDER
+               """}),
+           # the docstring of the function holding it explains it
+           Example(files={"src/preprocess.py": """
+               def load(cfg):
+                   \"\"\"Load the dataset. DATASET_PLACEHOLDER: the derive step puts the dataset id here.\"\"\"
+                   return "DATASET_PLACEHOLDER"
+               """})],
 )
 def placeholder_unexplained(bundle: Bundle) -> Iterator[Hit]:
     for token in placeholder_tokens(bundle):
         comment = _comment(bundle, token.path, token.line)
-        above = _comment(bundle, token.path, token.line - 1) if _comment_line(bundle, token.path, token.line - 1) else None
-        if explains(comment) or explains(above) or explains_itself(token.context):
+        if says_what_replaces(comment) or explains_itself(token.context) or _explained_around(bundle, token):
             continue
         said = f" (its comment only says `# {comment}`)" if comment else ""
         yield Hit(token.path, f"placeholder `{token.text}` has no comment saying what replaces it{said}; add one "
-                              f"on this line or the line above, e.g. `# {token.text}: replaced by <what> in the "
+                              f"on this line or in a comment block above it, e.g. `# {token.text}: replaced by <what> in the "
                               "derive step`", token.line if isinstance(token.where, cst.CSTNode) else token.location)
