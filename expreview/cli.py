@@ -15,7 +15,7 @@ import yaml
 
 from expreview import baseline as baselines
 from expreview.bundle import STAGES
-from expreview.checks.dep.rules import pyproject_validator
+from expreview.checks.dep.pyproject import pyproject_validator
 from expreview.docs import CONSEQUENCE_MEANINGS, engine_consequence, rules_markdown
 from expreview.engine import ENGINE_CODES, Report, review_bundle
 from expreview.inputs.loaders import LoadError, decide_stage, load_path

@@ -7,7 +7,7 @@ import pytest
 
 import expreview
 from expreview.checks.ckpt import MODEL, OTHER, UNKNOWN, _name_kind
-from expreview.checks.hyd import _CONFIG
+from expreview.checks.hyd.common import CONFIG_EXAMPLE
 
 
 def codes(files: dict[str, str], stage: str, select: str) -> list[str]:
@@ -32,13 +32,13 @@ def test_hydra_config_path_resolution(expr, reported):
     main = ("import os\nfrom pathlib import Path\n\nimport hydra\n\nCONFIG_DIR = \"../config\"\n\n\n"
             f"@hydra.main(config_path={expr}, config_name=\"config\", version_base=None)\n"
             "def main(cfg):\n    pass\n")
-    found = codes({"src/main.py": main, "config/config.yaml": _CONFIG}, "hydra", "HYD001")
+    found = codes({"src/main.py": main, "config/config.yaml": CONFIG_EXAMPLE}, "hydra", "HYD001")
     assert bool(found) is reported, found
 
 
 def test_hydra_config_name_missing_is_still_reported():
     main = "import hydra\n\n\n@hydra.main(config_path=\"../config\")\ndef main(cfg):\n    pass\n"
-    assert codes({"src/main.py": main, "config/config.yaml": _CONFIG}, "hydra", "HYD001")
+    assert codes({"src/main.py": main, "config/config.yaml": CONFIG_EXAMPLE}, "hydra", "HYD001")
 
 
 @pytest.mark.parametrize("name,kind", [

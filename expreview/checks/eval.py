@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from expreview.bundle import Bundle
-from expreview.checks.wb import EVALUATE, EVALUATE_EXAMPLE
+from expreview.checks.wb.common import EVALUATE, EVALUATE_EXAMPLE
 from expreview.findings import CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
 

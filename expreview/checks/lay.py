@@ -10,7 +10,7 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from expreview.bundle import Bundle
-from expreview.checks.dep.rules import declared
+from expreview.checks.dep.common import declared
 from expreview.facts.literals import literal
 from expreview.facts.project_imports import project_module
 from expreview.facts.values import resolve

@@ -1,3 +1,5 @@
-"""RUN: how src/main.py orchestrates the runs: configs, one child per run, logs, no deadlock.
-Importing this package registers the rules of its modules."""
-from . import paths, processes  # noqa: F401
+"""RUN: how src/main.py orchestrates the runs: configs and logs (paths), one child per run in the
+asked orchestration mode (plan), no pipe deadlock (pipes), no src.evaluate (evaluate), and the
+directory a Hydra main's children start in (hydra_cwd). Importing this package registers the rules
+of its modules."""
+from . import paths, plan, pipes, evaluate, hydra_cwd  # noqa: F401

@@ -1,10 +1,13 @@
 """What the RUN rules share: the orchestrating script, the commands that start a child process,
-and the sequential main that the rule examples vary."""
+the sequential main that the rule examples vary, and the name a started process is bound to."""
 from __future__ import annotations
 
 from typing import Optional
 
+import libcst as cst
+
 from expreview.bundle import Bundle
+from expreview.sources.index import Call, Index
 from expreview.sources.pyfile import PythonSource
 
 MAIN = "src/main.py"
@@ -43,3 +46,15 @@ def main_source(bundle: Bundle) -> Optional[PythonSource]:
     """src/main.py, when it is in the bundle and parses."""
     source = bundle.python(MAIN)
     return source if source is not None and source.ok else None
+
+
+def bound_name(index: Index, call: Call) -> Optional[str]:
+    statement = index.statements[call.stmt] if call.stmt >= 0 else None
+    if isinstance(statement, cst.Assign) and statement.value is call.node:
+        target = statement.targets[0].target
+        return target.value if isinstance(target, cst.Name) else None
+    if isinstance(statement, cst.With):
+        for item in statement.items:
+            if item.item is call.node and item.asname is not None and isinstance(item.asname.name, cst.Name):
+                return item.asname.name.value
+    return None

@@ -1,191 +1,21 @@
-"""CLI: main's command line, and the flags it passes to the scripts it launches."""
+"""CLI003: src/main.py and src/evaluate.py read the pipeline's `key=value` call (`run=… results_dir=…
+mode=…`, `results_dir=… run_ids='[…]'`), run_ids parsed by json.loads; what in an argparse
+interface breaks that call."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
 import libcst as cst
 
 from expreview.bundle import Bundle
+from expreview.checks.cli.common import MAIN, Flag, ParserSpec, parser_spec
 from expreview.facts.hydra_config import hydra_main
-from expreview.facts.launches import launches
 from expreview.facts.literals import literal
 from expreview.findings import CRASH, ERROR
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import Call, dotted_name, keyword_argument, string_value
 from expreview.sources.pyfile import PythonSource
-
-MAIN = "src/main.py"
-_MAIN_OK = (
-    "import argparse\n\n\ndef parse_args():\n    p = argparse.ArgumentParser()\n"
-    "    g = p.add_mutually_exclusive_group(required=True)\n"
-    "    g.add_argument('--smoke-test', action='store_true')\n"
-    "    g.add_argument('--full-experiment', action='store_true')\n"
-    "    p.add_argument('--results-dir', required=True)\n    return p.parse_args()\n"
-)
-
-
-# -- the argparse interface a script defines ----------------------------------
-
-@dataclass
-class Flag:
-    names: tuple[str, ...]
-    required: bool
-    positional: bool
-    node: cst.Call
-
-
-@dataclass
-class ParserSpec:
-    flags: list[Flag] = field(default_factory=list)
-    tolerant: bool = False  # parse_known_args: unknown flags do not fail
-
-    def defines(self, option: str) -> bool:
-        for flag in self.flags:
-            if option in flag.names:
-                return True
-            # argparse accepts unambiguous prefixes of long options
-            if option.startswith("--") and any(n.startswith(option) for n in flag.names):
-                return True
-        return False
-
-    @property
-    def options(self) -> list[str]:
-        return [n for f in self.flags for n in f.names if n.startswith("-")]
-
-
-def parser_spec(source: PythonSource) -> Optional[ParserSpec]:
-    """The argparse interface a script defines, or None when it uses no argparse parser."""
-    index = source.index
-    if not any(c.qualname in ("argparse.ArgumentParser",) or c.name.endswith("ArgumentParser")
-               for c in index.calls):
-        return None
-    spec = ParserSpec()
-    for call in index.calls:
-        if not call.name.endswith(".add_argument"):
-            continue
-        names = []
-        for arg in call.node.args:
-            if arg.keyword is not None:
-                break
-            value = string_value(arg.value)
-            if value is not None:
-                names.append(value)
-        if not names:
-            continue
-        positional = not names[0].startswith("-")
-        required = positional and literal(call.keyword("nargs")) not in ("?", "*")
-        req = call.keyword("required")
-        if isinstance(req, cst.Name):
-            required = req.value == "True"
-        if call.keyword("default") is not None and positional:
-            required = literal(call.keyword("nargs")) not in ("?", "*") and required
-        spec.flags.append(Flag(tuple(names), required, positional, call.node))
-    spec.tolerant = any(c.name.endswith("parse_known_args") for c in index.calls)
-    return spec
-
-
-# -- rules --------------------------------------------------------------------
-
-@rule(
-    code="CLI001", name="main-flags", severity=ERROR,
-    consequence=CRASH,
-    criterion="main.py properly supports `--smoke-test` and `--full-experiment` flags with "
-              "`--results-dir <path>` argument.",
-    rationale="The pipeline calls `python -m src.main --smoke-test --results-dir …`; argparse "
-              "exits with status 2 on a flag it does not know.",
-    invalid=[Example(files={MAIN: _MAIN_OK.replace("--results-dir", "--output")}, line=7)],
-    valid=[Example(files={MAIN: _MAIN_OK})],
-)
-def main_flags(bundle: Bundle) -> Iterator[Hit]:
-    source = bundle.python(MAIN)
-    if source is None or not source.ok:
-        return
-    spec = parser_spec(source)
-    defined = spec.options if spec else []
-    where = spec.flags[0].node if spec and spec.flags else None
-    # the flags the asked prompt names (older prompts did not ask for --results-dir)
-    for flag in bundle.option("main_flags", ["--smoke-test", "--full-experiment", "--results-dir"]):
-        if flag not in defined:
-            how = "no argparse parser" if spec is None else f"only {', '.join(defined) or 'no options'}"
-            yield Hit(MAIN, f"src/main.py does not accept `{flag}` (it defines {how}); add "
-                            f"`parser.add_argument(\"{flag}\", …)`", where)
-
-
-@rule(
-    code="CLI002", name="subprocess-contract", severity=ERROR,
-    consequence=CRASH,
-    criterion="main.py launches train.py (and evaluate.py) with arguments those scripts accept.",
-    rationale="A flag the child's parser does not define, or a required flag main never passes, "
-              "makes every run exit with status 2 before training starts.",
-    invalid=[Example(files={
-        MAIN: """
-            import subprocess, sys
-            subprocess.run([sys.executable, '-m', 'src.train', '--config', 'c.yaml', '--device', '0'])
-            """,
-        "src/train.py": """
-            import argparse
-            p = argparse.ArgumentParser()
-            p.add_argument('--config', required=True)
-            p.add_argument('--results-dir', required=True)
-            args = p.parse_args()
-            """}),
-             Example(files={  # the module named through a constant
-        MAIN: """
-            import subprocess, sys
-            TRAIN = 'src.train'
-
-
-            def run(python):
-                subprocess.run([python, '-u', '-m', TRAIN, '--config', 'c.yaml'])
-            """,
-        "src/train.py": """
-            import argparse
-            p = argparse.ArgumentParser()
-            p.add_argument('--config', required=True)
-            p.add_argument('--results-dir', required=True)
-            args = p.parse_args()
-            """}, line=6)],
-    valid=[Example(files={
-        MAIN: """
-            import subprocess, sys
-            cmd = [sys.executable, '-m', 'src.train', '--config', 'c.yaml']
-            cmd += ['--results-dir', 'out']
-            for key, value in {'seed': 1}.items():
-                cmd.append(f'--{key}')
-            subprocess.run(cmd)
-            """,
-        "src/train.py": """
-            import argparse
-            p = argparse.ArgumentParser()
-            p.add_argument('--config', required=True)
-            p.add_argument('--results-dir', required=True)
-            args = p.parse_args()
-            """})],
-)
-def subprocess_contract(bundle: Bundle) -> Iterator[Hit]:
-    source = bundle.python(MAIN)
-    if source is None or not source.ok:
-        return
-    for launch in launches(source):
-        target = bundle.python(launch.target)
-        if target is None or not target.ok:
-            continue
-        spec = parser_spec(target)
-        if spec is None:
-            continue
-        passed = {flag for flag, _ in launch.flags}
-        if not spec.tolerant:
-            for flag, node in launch.flags:
-                if not spec.defines(flag):
-                    yield Hit(MAIN, f"passes `{flag}` to {launch.target}, whose parser does not define it "
-                                    f"(it accepts {', '.join(spec.options) or 'no options'}); the child exits "
-                                    f"with status 2. Define the flag there or stop passing it", node)
-        for defined in spec.flags:
-            if defined.required and not defined.positional and not passed & set(defined.names):
-                yield Hit(MAIN, f"never passes `{defined.names[-1]}`, which {launch.target} requires; the child "
-                                "exits with status 2. Pass it in this command", launch.node)
 
 
 def _parses_key_values(source: PythonSource) -> bool:

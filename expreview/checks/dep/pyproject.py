@@ -1,0 +1,238 @@
+"""DEP: pyproject.toml is a valid PEP 621 project that `uv run` accepts (DEP001)."""
+from __future__ import annotations
+
+import copy
+import re
+from functools import lru_cache
+from typing import Any, Iterator, Optional
+
+from packaging.requirements import InvalidRequirement, Requirement
+from validate_pyproject import api, errors
+
+from expreview.bundle import Bundle
+from expreview.checks.dep.common import GOOD_TOML, NAME, PYPROJECT, line_of_string, table
+from expreview.findings import ADVICE, CRASH, ERROR, WARNING
+from expreview.rule import Example, Hit, rule
+from expreview.sources.tomlfile import TomlSource
+
+
+_VALID = [Example(files={PYPROJECT: GOOD_TOML}),
+          Example(files={PYPROJECT: GOOD_TOML + '\n[tool]\npoetry = "not a table"\n'})]
+
+
+@rule(
+    code="DEP001", name="invalid-pyproject", severity=ERROR,
+    consequence=CRASH,
+    criterion="All imports and dependencies are properly specified: pyproject.toml is a valid "
+              "PEP 621 project that `uv run` accepts.",
+    rationale="`uv run` refuses a project whose `[project.dependencies]` is a table, whose "
+              "requirements use Poetry `^`/`~` ranges, or that lacks a name or version; nothing runs. With "
+              "the dependencies only under [tool.poetry.dependencies] it starts, installs nothing, and the "
+              "first third-party import fails. A malformed field that only a build backend reads (`authors` "
+              "as strings, `keywords` as a string) breaks the project only where uv builds it (a "
+              "[build-system] table): elsewhere uv never reads it, so it is a warning.",
+    invalid=[
+        Example(files={PYPROJECT: """
+            [project]
+            name = "exp"
+            version = "0.1.0"
+
+            [project.dependencies]
+            torch = ">=2.0"
+            """}, line=5, message='written as a table'),
+        Example(files={PYPROJECT: """
+            [project]
+            name = "exp"
+            version = "0.1.0"
+            dependencies = ["pyyaml^6.0"]
+            """}, line=4),
+        Example(files={PYPROJECT: """
+            [project]
+            version = "0.1.0"
+            dependencies = []
+            """}),
+        Example(files={PYPROJECT: """
+            [project
+            name = "exp"
+            """}, line=1),
+        Example(files={PYPROJECT: """
+            [project]
+            name = "exp"
+            version = "0.1.0"
+
+            [tool.poetry.dependencies]
+            python = "^3.10"
+            torch = "^2.1"
+            """}, line=5, message="installs nothing, and the first third-party import fails"),
+        # string authors with a build backend: the backend rejects the project
+        Example(files={PYPROJECT: """
+            [project]
+            name = "exp"
+            version = "0.1.0"
+            authors = ["Jane Doe"]
+            dependencies = ["torch>=2.0"]
+
+            [build-system]
+            requires = ["setuptools>=61"]
+            build-backend = "setuptools.build_meta"
+            """}, line=4, message="its build backend rejects it, so nothing runs"),
+        # without one uv never reads `authors`: a warning, and the fields after it are still checked
+        Example(files={PYPROJECT: """
+            [project]
+            name = "exp"
+            version = "0.1.0"
+            authors = ["Jane Doe"]
+            optional-dependencies = "none"
+            dependencies = ["torch>=2.0"]
+            """}, line=4, message="uv does not build this project"),
+    ],
+    valid=_VALID + [Example(files={PYPROJECT: GOOD_TOML.replace(
+        'version = "0.1.0"\n', 'version = "0.1.0"\nauthors = [{ name = "Jane Doe" }]\n')})],
+)
+def invalid_pyproject(bundle: Bundle) -> Iterator[Hit]:
+    doc = bundle.toml(PYPROJECT)
+    if doc is None:
+        return
+    if doc.problem is not None:
+        message, line, col = doc.problem
+        yield Hit(PYPROJECT, f"pyproject.toml is not valid TOML ({message}); fix the syntax", line)
+        return
+    data = doc.data or {}
+    project = data.get("project")
+    if not isinstance(project, dict):
+        yield Hit(PYPROJECT, "pyproject.toml has no [project] table; `uv run` needs one with name, "
+                             "version and dependencies (PEP 621)", 1)
+        return
+    header = doc.table_line("project") or 1
+    reported_deps = False
+    deps = project.get("dependencies")
+    if isinstance(deps, dict):
+        reported_deps = True
+        listed = ", ".join(f'"{_as_pep508(k, v)}"' for k, v in list(deps.items())[:4])
+        poetry = [k for k, v in deps.items() if isinstance(v, str) and re.search(r"^\s*[\^~](?!=)", v)]
+        shown = ", ".join(poetry[:4]) + (f" and {len(poetry) - 4} more" if len(poetry) > 4 else "")
+        verb = "uses" if len(poetry) == 1 else "use"
+        extra = f"; also, {shown} {verb} Poetry `^`/`~` ranges, which PEP 508 does not have" if poetry else ""
+        yield Hit(PYPROJECT, "[project.dependencies] is written as a table, but PEP 621 requires a list of "
+                             "requirement strings and `uv run` rejects this project; write "
+                             f"`dependencies = [{listed}{', …' if len(deps) > 4 else ''}]` under [project]{extra}",
+                  doc.table_line("project.dependencies") or header)
+    elif isinstance(deps, list):
+        reported_deps = True
+        for item in deps:
+            problem = _requirement_problem(item)
+            if problem:
+                line = line_of_string(doc, item, header) if isinstance(item, str) else header
+                yield Hit(PYPROJECT, problem, line)
+    poetry_deps = table(table(table(data, "tool"), "poetry"), "dependencies")
+    if poetry_deps and "dependencies" not in project and len(poetry_deps) > ("python" in poetry_deps):
+        wanted = [(k, v) for k, v in poetry_deps.items() if k != "python"]
+        listed = ", ".join(f'"{_as_pep508(k, v)}"' for k, v in wanted[:4]) + (", …" if len(wanted) > 4 else "")
+        yield Hit(PYPROJECT, "the dependencies are declared only under [tool.poetry.dependencies], which uv ignores: "
+                             "`uv run` starts, installs nothing, and the first third-party import fails with "
+                             "ModuleNotFoundError; list them under [project] as PEP 508 strings: "
+                             f"`dependencies = [{listed}]`",
+                  doc.table_line("tool.poetry.dependencies") or header)
+    for key in ("name", "version"):
+        if key not in project and key not in (project.get("dynamic") or []):
+            yield Hit(PYPROJECT, f"[project] has no `{key}`; add `{key} = \"…\"` (uv refuses the project without it)", header)
+    for message, line, severity, consequence in _schema_problems(doc, data, skip_dependencies=reported_deps,
+                                                                 built=_is_built(data)):
+        yield Hit(PYPROJECT, message, line, consequence=consequence, severity=severity)
+
+
+def _is_built(data: dict) -> bool:
+    """Whether `uv run` builds the project itself, so that a build backend reads all of [project]:
+    `tool.uv.package` when set; else with a [build-system] table; else, as uv 0.13 does, when
+    [project] has no `dependencies` but [tool.poetry.dependencies] exists (uv builds it, with the
+    setuptools fallback, to learn its dependencies)."""
+    package = table(table(data, "tool"), "uv").get("package")
+    if isinstance(package, bool):
+        return package
+    if isinstance(data.get("build-system"), dict):
+        return True
+    poetry = table(table(table(data, "tool"), "poetry"), "dependencies")
+    return bool(poetry) and "dependencies" not in table(data, "project")
+
+
+def _as_pep508(name: str, spec) -> str:
+    if isinstance(spec, str):
+        spec = spec.strip()
+        if spec in ("*", ""):
+            return name
+        caret = re.match(r"^\^(\d+)(?:\.(\d+))?", spec)
+        if caret:
+            return f"{name}>={spec[1:]},<{int(caret.group(1)) + 1}" if caret.group(1) != "0" else f"{name}>={spec[1:]}"
+        tilde = re.match(r"^~(?!=)(\d+)(?:\.(\d+))?", spec)
+        if tilde:  # Poetry ~X.Y: at least X.Y, below X.(Y+1); ~X: below X+1
+            major, minor = int(tilde.group(1)), tilde.group(2)
+            upper = f"{major}.{int(minor) + 1}" if minor is not None else f"{major + 1}"
+            return f"{name}>={spec[1:]},<{upper}"
+        return f"{name}{spec}" if spec[0] in "<>=!~" else f"{name}=={spec}"
+    return name
+
+
+def _requirement_problem(item) -> Optional[str]:
+    if not isinstance(item, str):
+        return f"dependency {item!r} is not a string; write PEP 508 requirement strings"
+    if re.search(r"[\^]|~(?!=)", item):
+        name = match.group(1) if (match := NAME.match(item)) else item
+        return (f"`{item}` uses a Poetry `^`/`~` range, which is not PEP 508 and which uv rejects; "
+                f"write a range such as `{name}>=X.Y,<X+1`")
+    try:
+        Requirement(item)
+    except InvalidRequirement as exc:
+        return f"`{item}` is not a valid PEP 508 requirement ({str(exc).splitlines()[0]}); fix it"
+    return None
+
+
+@lru_cache(maxsize=1)
+def pyproject_validator() -> Any:
+    """validate-pyproject's validator, built once: compiling its schema costs more than a review."""
+    return api.Validator(plugins=[])
+
+
+
+# [project] fields that only a build backend reads: uv itself parses name, version, requires-python,
+# dependencies, optional-dependencies and dynamic, and `uv run` (0.13) runs a project it does not build
+# whatever the others hold.
+_BUILD_ONLY_FIELDS = ("authors", "maintainers", "description", "readme", "license", "keywords", "classifiers",
+                      "urls", "scripts", "gui-scripts", "entry-points", "import-names")
+
+
+def _schema_problems(doc: TomlSource, data: dict, skip_dependencies: bool,
+                     built: bool) -> list[tuple[str, int, Optional[str], Optional[str]]]:
+    """Everything else PEP 621 forbids, as validate-pyproject judges it: (message, line, severity and
+    consequence, None for the rule's). validate-pyproject stops at the first problem, so a field already reported
+    (or only a warning) is removed and the rest validated again."""
+    out: list[tuple[str, int, Optional[str], Optional[str]]] = []
+    data = copy.deepcopy(data)
+    for _ in range(1 + len(_BUILD_ONLY_FIELDS) + 1):
+        try:
+            pyproject_validator()(data)
+        except errors.ValidationError as exc:
+            name = (exc.name or "").strip("`")
+            field = re.sub(r"\[\d+\]", "", name)
+            key = field.split(".")[1] if field.startswith("project.") and field.count(".") >= 1 else ""
+            if skip_dependencies and key == "dependencies":
+                del data["project"]["dependencies"]
+                continue
+            line = doc.table_line(field) or doc.table_line(field.rpartition(".")[0]) or 1
+            if key in _BUILD_ONLY_FIELDS:
+                form = (f'write `{key} = [{{ name = "Jane Doe", email = "jane@example.org" }}]`'
+                        if key in ("authors", "maintainers") else "see PEP 621 for the field's form")
+                if built:
+                    out.append((f"pyproject.toml: {exc.message}; `uv run` builds this project and its build backend "
+                                f"rejects it, so nothing runs; {form}", line, None, None))
+                    return out
+                out.append((f"pyproject.toml: {exc.message}; uv does not build this project (it has no "
+                            f"[build-system]) and never reads `project.{key}`, so it still runs, but a build backend "
+                            f"would reject it; {form}", line, WARNING, ADVICE))
+                del data["project"][key]
+                continue
+            out.append((f"pyproject.toml: {exc.message}; see PEP 621 for the field's form", line, None, None))
+            return out
+        except Exception:  # noqa: BLE001 - the schema library failing is not the user's problem
+            return out
+        return out
+    return out

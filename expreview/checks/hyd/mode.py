@@ -1,0 +1,184 @@
+"""HYD003: the trial mode disables WandB, sets optuna.n_trials=0 and one epoch, and the full mode
+sets wandb.mode="online" (older prompts: `trial_mode=true`)."""
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+import libcst as cst
+
+from expreview.bundle import Bundle
+from expreview.checks.hyd.common import CONFIG_EXAMPLE, MAIN, MAIN_EXAMPLE, RUN_EXAMPLE
+from expreview.facts.hydra_config import CONFIG, run_configs
+from expreview.facts.literals import literal
+from expreview.findings import CRITERION, ERROR
+from expreview.rule import Example, Hit, rule
+from expreview.sources.index import dotted_name, string_value
+
+_OVERRIDE = re.compile(r"^\+{0,2}([A-Za-z_][\w.]*)=(\S*)$")
+
+
+def _override_value(text: str):
+    try:
+        return int(text)
+    except ValueError:
+        return text.strip("'\"")
+
+
+# A training-length counter: any key counting epochs (`epochs`, `num_epochs`, `task_epochs`,
+# `epochs_per_task`, `max_epoch`), or a total/maximum number of steps, updates or iterations.
+# Not an epoch index (`best_epoch`, `start_epoch`).
+_EPOCH_KEY = re.compile(r"(?i)epoch|\w*epochs\w*|(max|num|n|total)_?(train_|training_)?epoch"
+                        r"|(total|max|num|n)_?(train_|training_)?(steps|updates|iters|iterations)")
+
+
+def _is_epoch_key(name: str) -> bool:
+    return bool(_EPOCH_KEY.fullmatch(name.rsplit(".", 1)[-1]))
+
+
+def _target_name(expr: cst.CSTNode) -> str:
+    """`cfg.training.epochs` for an attribute chain, also through string subscripts
+    (`cfg["training"]["epochs"]`, `cfg.training["epochs"]`); '' for anything else."""
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+        key = string_value(expr.slice[0].slice.value)
+        head = _target_name(expr.value)
+        return f"{head}.{key}" if head and key and not isinstance(expr.slice[0].slice.value, cst.FormattedString) else ""
+    return dotted_name(expr)
+
+
+def _dict_leaves(node: cst.CSTNode, prefix: str):
+    """(dotted key, value) for the leaves of a dict literal (`{"training": {"epochs": 1}}`)."""
+    if not isinstance(node, cst.Dict):
+        return
+    for el in node.elements:
+        if not isinstance(el, cst.DictElement):
+            continue
+        key = string_value(el.key)
+        if key is None or isinstance(el.key, cst.FormattedString):
+            continue
+        if isinstance(el.value, cst.Dict):
+            yield from _dict_leaves(el.value, f"{prefix}.{key}")
+        else:
+            yield f"{prefix}.{key}", literal(el.value)
+
+
+def _assignments(bundle: Bundle):
+    """(dotted target, value) for every attribute assignment in the bundle, and for the keys an
+    `update`/`merge` call writes from a dict literal or keywords."""
+    for source in bundle.python_files():
+        if not source.ok:
+            continue
+        for statement in source.index.statements:
+            if isinstance(statement, (cst.Assign, cst.AnnAssign)):
+                targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
+                for target in targets:
+                    name = _target_name(target)
+                    if name:
+                        yield name, literal(statement.value)
+        for call in source.index.calls:
+            if call.name.endswith("OmegaConf.update") and len(call.node.args) >= 3:
+                key = string_value(call.node.args[1].value)
+                if key:
+                    yield "cfg." + key, literal(call.node.args[2].value)
+            elif call.name.endswith(("OmegaConf.merge", ".merge_with", ".update")):
+                receiver = _target_name(call.node.func.value) if isinstance(call.node.func, cst.Attribute) else ""
+                prefix = "cfg" if call.name.endswith("OmegaConf.merge") else receiver or "cfg"
+                for arg in call.node.args:
+                    if arg.keyword is not None:
+                        yield f"{prefix}.{arg.keyword.value}", literal(arg.value)
+                    else:
+                        yield from _dict_leaves(arg.value, prefix)
+        for s in source.index.strings:  # Hydra overrides handed to a child: "wandb.mode=disabled"
+            match = _OVERRIDE.match(s.value)
+            if match:
+                yield "cfg." + match.group(1), _override_value(match.group(2))
+
+
+@rule(
+    code="HYD003", name="mode-handling", severity=ERROR,
+    consequence=CRITERION,
+    criterion="Code must automatically configure based on mode: `mode == \"trial\"` sets "
+              "`wandb.mode=\"disabled\"`, `optuna.n_trials=0` and one epoch; `mode == \"full\"` sets "
+              "`wandb.mode=\"online\"` (older prompts: `trial_mode=true`).",
+    rationale="The pipeline's trial run checks that the code runs; without the overrides it trains "
+              "for hours, logs to WandB and runs the whole Optuna study.",
+    invalid=[Example(files={MAIN: MAIN_EXAMPLE.replace("            cfg.wandb.mode = \"disabled\"\n", ""), CONFIG: CONFIG_EXAMPLE}, line=8),
+             # the trial branch shortens nothing that counts epochs or steps, and a run trains for 3 epochs
+             Example(files={MAIN: MAIN_EXAMPLE.replace("cfg.training.epochs = 1", "cfg.training.batch_size = 2"),
+                            CONFIG: CONFIG_EXAMPLE, "config/runs/r1.yaml": RUN_EXAMPLE}, line=8, message="epochs = 1")],
+    valid=[Example(files={MAIN: MAIN_EXAMPLE, CONFIG: CONFIG_EXAMPLE}),
+           # any epoch counter counts, by attribute, by subscript, or merged from a dict literal
+           Example(files={MAIN: MAIN_EXAMPLE.replace("cfg.training.epochs = 1", "cfg.training.task_epochs = 1"), CONFIG: CONFIG_EXAMPLE}),
+           Example(files={MAIN: MAIN_EXAMPLE.replace("cfg.training.epochs = 1", "cfg[\"training\"][\"n_epochs\"] = 1"),
+                          CONFIG: CONFIG_EXAMPLE}),
+           Example(files={MAIN: MAIN_EXAMPLE.replace("cfg.training.epochs = 1",
+                                              "cfg = OmegaConf.merge(cfg, {\"training\": {\"max_epochs\": 1}})")
+                          .replace("import DictConfig,", "import DictConfig, OmegaConf,"), CONFIG: CONFIG_EXAMPLE}),
+           Example(files={MAIN: MAIN_EXAMPLE.replace("cfg.training.epochs = 1", "cfg.training.total_updates = 1"), CONFIG: CONFIG_EXAMPLE}),
+           # every run config already trains for at most one epoch (inference only): nothing to shorten
+           Example(files={MAIN: MAIN_EXAMPLE.replace("cfg.training.epochs = 1", "cfg.training.batch_size = 2"),
+                          CONFIG: CONFIG_EXAMPLE, "config/runs/r1.yaml": RUN_EXAMPLE.replace("epochs: 3", "epochs: 0")})],
+)
+def mode_handling(bundle: Bundle) -> Iterator[Hit]:
+    flag = bundle.option("mode_flag", "mode")
+    texts = {s.value for source in bundle.python_files() if source.ok for s in source.index.strings}
+    if flag == "mode" and "trial" not in texts:
+        yield Hit(MAIN, "no file checks `cfg.mode == \"trial\"`; handle the trial mode (wandb disabled, "
+                        "optuna.n_trials=0, one epoch)")
+        return
+    assigned = list(_assignments(bundle))
+    where = _mode_branch(bundle)
+    env_disabled = any("WANDB_MODE" in t for t in texts) and "disabled" in texts
+
+    def sets(suffix, value=None):
+        return any(name.endswith(suffix) and (value is None or v == value) for name, v in assigned)
+
+    missing = []
+    if not (sets("wandb.mode", "disabled") or env_disabled):
+        missing.append('wandb.mode = "disabled"')
+    if flag == "mode":  # the older trial_mode prompts ask only for WandB to be disabled
+        if not sets("optuna.n_trials", 0):
+            missing.append("optuna.n_trials = 0")
+        if not any(_is_epoch_key(name) for name, _ in assigned) and not _runs_already_short(bundle):
+            missing.append("epochs = 1")
+    if missing:
+        when = 'cfg.mode == "trial"' if flag == "mode" else "cfg.trial_mode is true"
+        them = "them" if len(missing) > 1 else "it"
+        yield Hit(where[0], f"the trial mode does not set {', '.join(missing)}; set {them} when {when}", where[1])
+    if flag == "mode" and not sets("wandb.mode", "online"):
+        yield Hit(where[0], "the full mode does not set wandb.mode = \"online\"; set it when cfg.mode == \"full\"",
+                  where[1])
+
+
+_NOT_A_LENGTH = re.compile(r"(?i)warmup|patience|every|interval|eval|save|log|freq")
+
+
+def _runs_already_short(bundle: Bundle) -> bool:
+    """Every run config counts its epochs and no training-length counter exceeds one (an
+    inference-only study with `epochs: 0`): the trial mode has nothing to shorten."""
+    runs = run_configs(bundle)
+
+    def counters(data, key: str = ""):
+        if isinstance(data, dict):
+            for k, v in data.items():
+                yield from counters(v, str(k))
+        elif key and _is_epoch_key(key) and not _NOT_A_LENGTH.search(key):
+            yield data
+
+    found = [list(counters(data)) for _, data in runs]
+    return bool(runs) and all(found) and all(
+        isinstance(v, int) and not isinstance(v, bool) and v <= 1 for values in found for v in values)
+
+
+def _mode_branch(bundle: Bundle):
+    """(path, node) of the first `… == "trial"` test (or any mention of trial_mode), else main."""
+    for source in bundle.python_files():
+        if not source.ok:
+            continue
+        for s in source.index.strings:
+            if s.value == "trial" and id(s.node) in source.index.compared:
+                return source.path, s.node
+        for attr in source.index.attributes:
+            if attr.name.endswith("trial_mode"):
+                return source.path, attr.node
+    return MAIN, None

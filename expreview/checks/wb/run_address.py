@@ -1,0 +1,49 @@
+"""WB003: evaluate.py reads entity and project from config/config.yaml and fetches each run with
+`wandb.Api().run(f"{entity}/{project}/{run_id}")`."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from expreview.bundle import Bundle
+from expreview.checks.wb.common import EVALUATE, EVALUATE_EXAMPLE
+from expreview.findings import CRITERION, ERROR
+from expreview.rule import Example, Hit, rule
+from expreview.sources.index import string_value
+
+
+@rule(
+    code="WB003", name="wandb-run-address", severity=ERROR,
+    consequence=CRITERION,
+    criterion="evaluate.py loads WandB config from config/config.yaml and uses "
+              "`wandb.Api().run(f\"{entity}/{project}/{run_id}\")`.",
+    rationale="Hard-coded entity/project strings point evaluate at someone else's project as soon as "
+              "the config changes (seed 004).",
+    invalid=[Example(files={EVALUATE: EVALUATE_EXAMPLE.replace("f\"{entity}/{project}/{run_id}\"", "f\"me/exp/{run_id}\"")}, line=18)],
+    valid=[Example(files={EVALUATE: EVALUATE_EXAMPLE})],
+)
+def wandb_run_address(bundle: Bundle) -> Iterator[Hit]:
+    source = bundle.python(EVALUATE)
+    if source is None or not source.ok:
+        return
+    index = source.index
+    if not index.calls_to("wandb.Api"):
+        yield Hit(EVALUATE, "src/evaluate.py does not use wandb.Api(); fetch each run with "
+                            "`wandb.Api().run(f\"{entity}/{project}/{run_id}\")`")
+        return
+    reads_config = any("config.yaml" in s.value or s.value.rstrip("/").endswith("config") for s in index.strings) \
+        or any(c.name.endswith(("compose", "initialize", "initialize_config_dir")) for c in index.calls)
+    for call in index.calls:
+        arg = call.positional(0)
+        if not call.name.endswith(".run") or arg is None:
+            continue
+        text = string_value(arg)
+        if text is None:
+            continue
+        prefix = text.split("{", 1)[0]
+        if prefix.count("/") >= 1 and prefix.split("/", 1)[0]:
+            yield Hit(EVALUATE, f"the run path `{text}` hard-codes the WandB entity/project; read them from "
+                                "config/config.yaml and use f\"{entity}/{project}/{run_id}\"", call.node)
+            return
+    if not reads_config:
+        yield Hit(EVALUATE, "src/evaluate.py never reads config/config.yaml, so entity/project do not come from it; "
+                            "load them from the config")
