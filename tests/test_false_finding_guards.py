@@ -98,3 +98,23 @@ def test_wb002_a_logged_dict_that_grows_is_not_a_fixed_key_list():
              "        log = {\"loss\": 1}\n        log[\"val_acc\"] = 2\n        run.log(log)\n")
     assert not codes({"src/train.py": train, "src/evaluate.py": _EVALUATE_READS.replace("{key}", "val_acc")},
                      "hydra", "WB002")
+
+
+RICH_TRAIN = """
+from rich.console import Console
+
+console = Console()
+
+
+def main(run_cfg, run_id, metrics):
+    console.print_json(data=run_cfg)
+    console.print_json(data={"run_id": run_id, **metrics})
+"""
+
+
+def test_out001_a_rich_print_of_the_config_is_not_the_metrics_record():
+    report = expreview.check({"src/train.py": RICH_TRAIN}, stage="base", select=["OUT001"])
+    assert [(f.code, f.line) for f in report.findings] == [("OUT001", 9)]
+    only_config = RICH_TRAIN.replace('    console.print_json(data={"run_id": run_id, **metrics})\n', "")
+    report = expreview.check({"src/train.py": only_config}, stage="base", select=["OUT001"])
+    assert [f.code for f in report.findings] == ["OUT001"] and "never prints its metrics" in report.findings[0].message

@@ -1,6 +1,7 @@
 """OUT: what train.py and evaluate.py print to stdout."""
 from __future__ import annotations
 
+import re
 from typing import Iterator, Optional
 
 import libcst as cst
@@ -8,7 +9,7 @@ import libcst as cst
 from expreview.facts.values import argument, call_sites, resolve
 from expreview.bundle import Bundle
 from expreview.findings import CRITERION, ERROR
-from expreview.sources.index import Call, Function, Index, string_value
+from expreview.sources.index import Call, Function, Index, dotted_name, string_value
 from expreview.sources.pyfile import PythonSource
 from expreview.rule import Example, Hit, rule
 
@@ -84,6 +85,17 @@ def _other_printers(index: Index) -> list[Call]:
             if c.method in _OTHER_METHODS or c.name.endswith(_OTHER_PRINTERS) or c.qualname == "rich.print"]
 
 
+# Names of what a run prints to describe itself (its config), not its metrics.
+_CONFIG_NAME = re.compile(r"(^|[._])(cfg|config|conf|run_cfg|hparams|hyperparameters|args)$", re.I)
+
+
+def _prints_config(call: Call) -> bool:
+    """A rich print of the run's configuration (`console.print_json(data=run_cfg)`): a description
+    of the run, not the metrics record the pipeline parses."""
+    value = call.keyword("data") or call.positional(0)
+    return value is not None and _CONFIG_NAME.search(dotted_name(value) or "") is not None
+
+
 def _has_run_id(source: PythonSource, dumps: Call) -> Optional[bool]:
     """Whether the dumped dict has a "run_id" key; None when it cannot be told statically."""
     arg = dumps.positional(0)
@@ -140,7 +152,7 @@ def train_json_stdout(bundle: Bundle) -> Iterator[Hit]:
         return
     pairs = _json_prints(source.index)
     if not pairs:
-        others = _other_printers(source.index)
+        others = [c for c in _other_printers(source.index) if not _prints_config(c)]
         if others:
             for call in others:
                 yield Hit(TRAIN, f"prints through `{call.name or call.method}` instead of `print(json.dumps({{...}}))`; the "
