@@ -7,7 +7,6 @@ from functools import lru_cache
 from typing import Any, Iterator, Optional
 
 from packaging.requirements import InvalidRequirement, Requirement
-from validate_pyproject import api, errors
 
 from expreview.bundle import Bundle
 from expreview.checks.dep.common import GOOD_TOML, NAME, PYPROJECT, line_of_string, table
@@ -189,6 +188,11 @@ def _requirement_problem(item) -> Optional[str]:
 @lru_cache(maxsize=1)
 def pyproject_validator() -> Any:
     """validate-pyproject's validator, built once: compiling its schema costs more than a review."""
+    # Imported here, not at module top: with expreview's own imports loaded, importing it still
+    # costs about 50 ms (python -X importtime), an eighth of `expreview check`'s cold start, and a
+    # bundle without pyproject.toml never needs it.
+    from validate_pyproject import api
+
     return api.Validator(plugins=[])
 
 
@@ -205,12 +209,14 @@ def _schema_problems(doc: TomlSource, data: dict, skip_dependencies: bool,
     """Everything else PEP 621 forbids, as validate-pyproject judges it: (message, line, severity and
     consequence, None for the rule's). validate-pyproject stops at the first problem, so a field already reported
     (or only a warning) is removed and the rest validated again."""
+    from validate_pyproject.errors import ValidationError  # loaded with the validator, see pyproject_validator
+
     out: list[tuple[str, int, Optional[str], Optional[str]]] = []
     data = copy.deepcopy(data)
     for _ in range(1 + len(_BUILD_ONLY_FIELDS) + 1):
         try:
             pyproject_validator()(data)
-        except errors.ValidationError as exc:
+        except ValidationError as exc:
             name = (exc.name or "").strip("`")
             field = re.sub(r"\[\d+\]", "", name)
             key = field.split(".")[1] if field.startswith("project.") and field.count(".") >= 1 else ""

@@ -1,0 +1,159 @@
+"""What Hydra itself makes of a hydra-stage bundle's config directory, run by run.
+
+Every run config (the files under the profile's `runs_dir`) is composed with hydra-core's compose
+API, once per mode, with the overrides `python -u -m src.main run=<id> results_dir=<dir> mode=<mode>`
+passes (`trial_mode=true|false` under the `trial_mode` flag). Hydra reads a private temporary copy
+of the bundle's YAML files under config/ only: the reviewed code is never imported or run. A config
+that names a `hydra.searchpath` or a `pkg://`/`file://` source would make Hydra read outside the
+bundle; it is not composed, and the references are returned instead. Interpolations are never
+resolved (compose leaves them as written). Hydra is imported here, lazily: only bundles that reach
+this fact pay for it.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from typing import Optional
+
+import yaml
+
+from expreview.bundle import Bundle
+from expreview.facts.cache import bundle_fact
+from expreview.facts.hydra_config import CONFIG, hydra_main
+from expreview.facts.literals import literal
+from expreview.facts.values import resolve
+from expreview.sources.index import keyword_argument
+
+MAIN = "src/main.py"
+RESULTS_DIR = "/tmp/x"  # a fixed placeholder: the output must not depend on the machine
+_MODES = {"mode": ("trial", "full"), "trial_mode": ("true", "false")}
+_OUTSIDE = ("pkg://", "file://")
+
+
+@dataclass(frozen=True)
+class Composition:
+    """One `compose` call: the run, the mode, the overrides, and Hydra's message when it failed."""
+    run_id: str
+    run_path: str  # the run config the run id comes from
+    mode: str
+    overrides: tuple[str, ...]
+    error: Optional[str] = None  # Hydra's message (its first line, and the next when that ends with ':')
+    kind: Optional[str] = None  # the exception's class name
+    full_key: Optional[str] = None  # the config key OmegaConf names (`full_key: hydra.foo`)
+
+
+@dataclass
+class Composed:
+    compositions: list[Composition] = field(default_factory=list)
+    # (path, key node) of config entries that would make Hydra read outside the bundle; when there
+    # are any, nothing is composed
+    outside: list[tuple[str, yaml.Node, str]] = field(default_factory=list)
+
+
+def _config_name_ok(bundle: Bundle) -> bool:
+    """src/main.py has `@hydra.main(..., config_name="config")`: what the compose call mirrors."""
+    source = bundle.python(MAIN)
+    if source is None or not source.ok:
+        return False
+    found = hydra_main(source)
+    if found is None:
+        return False
+    name_arg = keyword_argument(found[1].decorator, "config_name")
+    if name_arg is None:
+        return False
+    return literal(resolve(source.index, name_arg, None)) in ("config", "config.yaml")
+
+
+def _outside_references(bundle: Bundle, paths: list[str]) -> list[tuple[str, yaml.Node, str]]:
+    out = []
+    for path in paths:
+        doc = bundle.yaml(path)
+        if doc is None:
+            continue
+        for entry in doc.entries():
+            if entry.path[-2:] == ("hydra", "searchpath"):
+                out.append((path, entry.key_node or entry.node, "hydra.searchpath"))
+            elif isinstance(entry.node, yaml.ScalarNode) and str(entry.node.value).startswith(_OUTSIDE):
+                out.append((path, entry.node, str(entry.node.value)))
+    return out
+
+
+def _message(exc: BaseException, tmp: str) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    text = lines[0]
+    if text.endswith(":") and len(lines) > 1:
+        text += " " + lines[1]
+    return text.replace(tmp + os.sep, "").replace(tmp, "")
+
+
+def _full_key(exc: BaseException) -> Optional[str]:
+    found = re.search(r"full_key: (\S+)", str(exc))
+    return found.group(1) if found else None
+
+
+@bundle_fact
+def hydra_compositions(bundle: Bundle) -> Optional[Composed]:
+    """Each run config composed in each mode; None when the bundle is not composed at all (not the
+    hydra stage, no config/config.yaml, no `@hydra.main(config_name="config")` in src/main.py, a
+    config YAML that does not parse: CFG001 reports that)."""
+    if bundle.stage != "hydra" or not bundle.has(CONFIG) or not _config_name_ok(bundle):
+        return None
+    paths = [p for p in bundle.paths() if p.startswith("config/") and p.endswith((".yaml", ".yml"))
+             and ".." not in p.split("/") and p not in bundle.unreadable]
+    for path in paths:
+        doc = bundle.yaml(path)
+        if doc is None or doc.problem is not None:
+            return None
+    result = Composed(outside=_outside_references(bundle, paths))
+    if result.outside:
+        return result
+    runs_dir = str(bundle.option("runs_dir", "config/runs")).rstrip("/")
+    runs = [(posixpath_stem(p), p) for p in paths if p.startswith(runs_dir + "/") and "/" not in p[len(runs_dir) + 1:]]
+    if not runs:
+        return result
+    flag = str(bundle.option("mode_flag", "mode"))
+    modes = _MODES.get(flag, _MODES["mode"])
+
+    # Imported here: hydra costs about 0.15 s to import, and only Hydra bundles with run configs need it.
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    with tempfile.TemporaryDirectory(prefix="expreview-hydra-") as tmp:
+        for path in paths:
+            target = os.path.join(tmp, *path.split("/"))
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "w", encoding="utf-8") as handle:
+                handle.write(bundle.files[path])
+        config_dir = os.path.join(tmp, "config")
+        GlobalHydra.instance().clear()
+        try:
+            with warnings.catch_warnings(), initialize_config_dir(version_base=None, config_dir=config_dir, job_name="expreview"):
+                warnings.simplefilter("ignore")
+                for run_id, run_path in runs:
+                    for mode in modes:
+                        overrides = (f"run={run_id}", f"results_dir={RESULTS_DIR}", f"{flag}={mode}")
+                        try:
+                            compose(config_name="config", overrides=list(overrides))
+                        except (HydraException, OmegaConfBaseException) as exc:
+                            result.compositions.append(Composition(run_id, run_path, mode, overrides,
+                                                                   _message(exc, tmp), type(exc).__name__,
+                                                                   _full_key(exc)))
+                        except Exception:  # noqa: BLE001 - not Hydra's verdict (a YAML error: CFG001)
+                            continue
+                        else:
+                            result.compositions.append(Composition(run_id, run_path, mode, overrides))
+        finally:
+            GlobalHydra.instance().clear()
+    return result
+
+
+def posixpath_stem(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[0]

@@ -1,0 +1,76 @@
+"""CFG009 against Hydra itself: for the hydra fixture and every one of its variants, compose each run
+with hydra-core directly (not through expreview) the way `python -u -m src.main run=<id>
+results_dir=<dir> mode=<mode>` does, and check that Hydra fails exactly for the runs that expreview's
+CFG009 findings name."""
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from expreview.api import check
+from fixture_variants import FIXTURES, read_tree, variant_files, variant_names
+
+pytest.importorskip("hydra")
+
+RUNS_DIR = "config/runs"  # the hydra fixtures are reviewed with no options: the profile's default
+CASES = ["good"] + variant_names("hydra")
+
+
+def fixture_files(name: str) -> dict[str, str]:
+    return read_tree(FIXTURES / "hydra" / "good") if name == "good" else variant_files("hydra", name)
+
+
+def hydra_failures(files: dict[str, str]) -> dict[str, str]:
+    """run id -> Hydra's error, for each run that Hydra cannot compose in some mode."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    runs = sorted(Path(p).stem for p in files if p.startswith(RUNS_DIR + "/") and p.endswith(".yaml"))
+    failures: dict[str, str] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for path, text in files.items():
+            if path.startswith("config/") and path.endswith((".yaml", ".yml")):
+                target = Path(tmp, path)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+        GlobalHydra.instance().clear()
+        try:
+            with initialize_config_dir(version_base=None, config_dir=str(Path(tmp, "config"))):
+                for run in runs:
+                    for mode in ("trial", "full"):
+                        try:
+                            compose(config_name="config", overrides=[f"run={run}", "results_dir=/tmp/x", f"mode={mode}"])
+                        except Exception as exc:  # noqa: BLE001 - any failure stops the run
+                            failures.setdefault(run, str(exc).splitlines()[0])
+        finally:
+            GlobalHydra.instance().clear()
+    return failures
+
+
+def reported_runs(files: dict[str, str]) -> set[str]:
+    """The runs that expreview's CFG009 findings name (in backticks before the command)."""
+    report = check(files)
+    named: set[str] = set()
+    for finding in report.findings:
+        if finding.code == "CFG009" and finding.severity == "error":
+            who = finding.message.split(": `python", 1)[0]
+            named.update(re.findall(r"`([^`]+)`", who))
+    return named
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_cfg009_names_exactly_the_runs_hydra_cannot_compose(name):
+    files = fixture_files(name)
+    failures = hydra_failures(files)
+    assert reported_runs(files) == set(failures), failures
+
+
+def test_the_composition_variants_really_fail_in_hydra():
+    """The check above is not vacuous: the variants made for CFG009 fail in Hydra, the good fixture not."""
+    assert hydra_failures(fixture_files("good")) == {}
+    for name in ("defaults-interpolation", "hydra-unknown-key", "run-id-parens"):
+        assert hydra_failures(fixture_files(name)), name
+    assert set(hydra_failures(fixture_files("run-id-parens"))) == {"comparative-2-mlp-digits (no-smoothing)"}
