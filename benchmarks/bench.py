@@ -11,6 +11,9 @@ It measures (no assertions; it is a report):
   3. peer           `expreview check` over the bundles written out as directories vs `fixit lint` over the
                     same Python files (goal <= 0.25x); skipped when fixit is not installed
   4. throughput     many bundles in one `expreview check` call, --jobs 1 and 2: bundles/s and peak RSS
+  5. hydra          cold start of a hydra-stage review (fixtures/hydra/good, which Hydra composes) against
+                    `python -c "import libcst"` (goal <= 3x), and the in-process review of that bundle with
+                    2, 8 and 32 run configs: time per run config (goal: 32 runs <= 8x the 2-run time)
 
 Inputs: the five logged prompts in ../shared/seeds (relative to the repository); when absent, the
 repository's fixtures (base/good, hydra/good, derived/good with base/good as its base).
@@ -60,6 +63,9 @@ except ImportError:  # pragma: no cover
 GOAL_OVERHEAD = 1.5
 GOAL_COLD = 0.5
 GOAL_PEER = 0.25
+GOAL_HYDRA_COLD = 3.0  # x the `import libcst` floor
+GOAL_HYDRA_SCALING = 8.0  # 32 run configs / 2 run configs
+HYDRA_RUNS = (2, 8, 32)
 THROUGHPUT_COPIES = 8  # bundles replicated to ~40
 
 
@@ -332,6 +338,53 @@ def bench_cold(cases: list[Case], reps: int) -> None:
     row("  floor: python -c 'import libcst'", f"{med(wall['floor']):.3f} s", "-", None)
 
 
+# -- 5. hydra: composition ---------------------------------------------------------------------------
+
+def hydra_bundle(runs: int) -> Bundle:
+    """fixtures/hydra/good with `runs` run configs under config/runs/ (copies of its first one)."""
+    good = load_path(str(REPO / "fixtures" / "hydra" / "good"))
+    configs = sorted(p for p in good.files if p.startswith("config/runs/"))
+    template = good.files[configs[0]]
+    first_id = configs[0].rsplit("/", 1)[1][:-len(".yaml")]
+    files = {p: text for p, text in good.files.items() if p not in configs}
+    for i in range(runs):
+        run_id = f"bench-run-{i:02d}"
+        files[f"config/runs/{run_id}.yaml"] = template.replace(first_id, run_id)
+    made = Bundle(files=files)
+    decide_stage(made, "hydra")
+    return made
+
+
+def bench_hydra(reps: int) -> None:
+    good = REPO / "fixtures" / "hydra" / "good"
+    cmd = expreview_cmd() + ["check", str(good), "--format", "json"]
+    floor = [sys.executable, "-c", "import libcst"]
+    for c in (cmd, floor):  # warm the file and bytecode caches, untimed
+        run_proc(c, env=CHILD_ENV)
+    wall: dict[str, list[float]] = {"expreview": [], "floor": []}
+    for rep in range(reps):
+        pair = [("expreview", cmd), ("floor", floor)]
+        for label, c in (pair if rep % 2 == 0 else list(reversed(pair))):
+            proc = run_proc(c, env=CHILD_ENV)
+            if label == "expreview":
+                ok_exit(proc, "expreview check")
+            wall[label].append(proc.wall)
+    ratio = med(wall["expreview"]) / med(wall["floor"])
+    print(f"  expreview check fixtures/hydra/good: wall median {med(wall['expreview']):.3f} s; "
+          f"floor {med(wall['floor']):.3f} s; ratio {ratio:.2f}x")
+    row("hydra cold start / import libcst", f"{ratio:.2f}x", f"<= {GOAL_HYDRA_COLD:g}x", ratio <= GOAL_HYDRA_COLD)
+    review_bundle(hydra_bundle(HYDRA_RUNS[0]))  # hydra imported once, untimed
+    per: dict[int, float] = {}
+    for runs in HYDRA_RUNS:
+        times = [timed(lambda: review_bundle(hydra_bundle(runs)))[0] for _ in range(reps)]
+        per[runs] = med(times)
+        print(f"  {runs:2d} run configs: review median {per[runs]:.3f} s = {per[runs] / runs * 1000:.0f} ms per run config")
+        row(f"hydra review, {runs} run configs", f"{per[runs]:.3f} s ({per[runs] / runs * 1000:.0f} ms/run)", "-", None)
+    scaling = per[HYDRA_RUNS[-1]] / per[HYDRA_RUNS[0]]
+    row(f"hydra {HYDRA_RUNS[-1]} runs / {HYDRA_RUNS[0]} runs", f"{scaling:.2f}x", f"<= {GOAL_HYDRA_SCALING:g}x",
+        scaling <= GOAL_HYDRA_SCALING)
+
+
 # -- 3. peer: fixit -----------------------------------------------------------------------------------
 
 def slug(name: str) -> str:
@@ -584,8 +637,8 @@ def main() -> int:
     if args.profile is not None:
         profile(cases, args.profile)
         return 0
-    reps = dict(overhead=3, cold=3, peer=2, throughput=1) if args.quick else \
-        dict(overhead=7, cold=7, peer=4, throughput=3)
+    reps = dict(overhead=3, cold=3, peer=2, throughput=1, hydra=2) if args.quick else \
+        dict(overhead=7, cold=7, peer=4, throughput=3, hydra=5)
     print("expreview benchmark" + (" (--quick)" if args.quick else ""))
     for line in machine_info():
         print("  " + line)
@@ -602,6 +655,8 @@ def main() -> int:
                 ["peer: expreview / fixit lint"])
         section("4. throughput (many bundles, one call)", lambda: bench_throughput(cases, reps["throughput"], tmp),
                 ["throughput"])
+        section("5. hydra: cold start and composition per run config", lambda: bench_hydra(reps["hydra"]),
+                ["hydra cold start"])
     width = max(len(r.metric) for r in ROWS) + 2
     vwidth = max(len(r.value) for r in ROWS) + 2
     print("\n== summary")

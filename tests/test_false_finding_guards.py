@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import expreview
-from expreview.checks.ckpt import MODEL, OTHER, UNKNOWN, _name_kind
+from expreview.checks.ckpt import MODEL, OTHER, UNKNOWN, name_kind
 from expreview.checks.hyd.common import CONFIG_EXAMPLE
 
 
@@ -49,7 +49,7 @@ def test_hydra_config_name_missing_is_still_reported():
     ("obj", UNKNOWN), ("x", UNKNOWN),
 ])
 def test_what_a_saved_name_says(name, kind):
-    assert _name_kind(name) == kind
+    assert name_kind(name) == kind
 
 
 def test_ckpt002_is_silent_when_a_save_cannot_be_classified():

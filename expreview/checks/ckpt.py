@@ -56,7 +56,7 @@ class _Checkpoints:
         return (self.torch_load and (self.load_state or self.whole_model_saved)) or self.pretrained_local
 
 
-def _name_kind(name: str) -> str:
+def name_kind(name: str) -> str:
     """MODEL, OTHER or UNKNOWN for what a name says it holds: its head word decides first
     (`model_outputs` holds outputs), then any word (`best_model_state` is weights)."""
     words = [w.lower() for w in re.split(r"[_\W]+|(?<=[a-z])(?=[A-Z])", name.rsplit(".", 1)[-1]) if w]
@@ -76,8 +76,8 @@ def _saved_kind(source: PythonSource, call: Call) -> str:
     if arg is None:
         return UNKNOWN
     named = dotted_name(arg)
-    if named and _name_kind(named) != UNKNOWN:
-        return _name_kind(named)
+    if named and name_kind(named) != UNKNOWN:
+        return name_kind(named)
     value = resolve(source.index, arg, call.scope) if isinstance(arg, cst.Name) else arg
     for node in iter_subtree(value):
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "state_dict":
@@ -85,12 +85,12 @@ def _saved_kind(source: PythonSource, call: Call) -> str:
     if isinstance(value, cst.Dict):
         words = [string_value(el.key) or dotted_name(el.key) for el in value.elements if isinstance(el, cst.DictElement)]
         words += [dotted_name(el.value) for el in value.elements if isinstance(el, cst.DictElement)]
-        return MODEL if any(w and _name_kind(w) == MODEL for w in words) else OTHER
+        return MODEL if any(w and name_kind(w) == MODEL for w in words) else OTHER
     subject = value  # `embeddings.cpu()`, `model.to("cpu")`: the object the methods are called on
     while isinstance(subject, cst.Call) and isinstance(subject.func, cst.Attribute):
         subject = subject.func.value
     named = dotted_name(subject)
-    return _name_kind(named) if named else UNKNOWN
+    return name_kind(named) if named else UNKNOWN
 
 
 @bundle_fact
