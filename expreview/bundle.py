@@ -62,6 +62,11 @@ class Bundle:
     def python(self, path: str) -> Optional[PythonSource]:
         return self._doc(path, PythonSource)
 
+    def parsed(self, path: str) -> Optional[PythonSource]:
+        """The Python file at `path` when the bundle has it and it parses (a syntax error is PY001's)."""
+        source = self.python(path)
+        return source if source is not None and source.ok else None
+
     def yaml(self, path: str) -> Optional[YamlSource]:
         return self._doc(path, YamlSource)
 

@@ -18,8 +18,8 @@ from expreview.rule import Example, Hit, rule
     valid=[Example(files={EVALUATE: EVALUATE_EXAMPLE})],
 )
 def per_run_metrics(bundle: Bundle) -> Iterator[Hit]:
-    source = bundle.python(EVALUATE)
-    if source is None or not source.ok or bundle.option("eval_outputs", "aggregated") == "none":
+    source = bundle.parsed(EVALUATE)
+    if source is None or bundle.option("eval_outputs", "aggregated") == "none":
         return
     if not any(s.value.endswith("metrics.json") and "aggregated" not in s.value for s in source.index.strings):
         yield Hit(EVALUATE, "src/evaluate.py writes no {results_dir}/{run_id}/metrics.json; export each run's "
@@ -39,9 +39,9 @@ _AGGREGATE_KEYS = ("primary_metric", "metrics", "best_proposed", "best_baseline"
     valid=[Example(files={EVALUATE: EVALUATE_EXAMPLE})],
 )
 def aggregated_metrics(bundle: Bundle) -> Iterator[Hit]:
-    source = bundle.python(EVALUATE)
+    source = bundle.parsed(EVALUATE)
     outputs = bundle.option("eval_outputs", "aggregated")
-    if source is None or not source.ok or outputs == "none":
+    if source is None or outputs == "none":
         return
     texts = {s.value for s in source.index.strings}
     if not any("aggregated_metrics.json" in t for t in texts):

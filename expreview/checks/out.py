@@ -147,8 +147,8 @@ def _has_run_id(source: PythonSource, dumps: Call) -> Optional[bool]:
         """})],
 )
 def train_json_stdout(bundle: Bundle) -> Iterator[Hit]:
-    source = bundle.python(TRAIN)
-    if source is None or not source.ok:
+    source = bundle.parsed(TRAIN)
+    if source is None:
         return
     pairs = _json_prints(source.index)
     if not pairs:
@@ -222,8 +222,8 @@ def train_json_stdout(bundle: Bundle) -> Iterator[Hit]:
                """})],
 )
 def evaluate_json_stdout(bundle: Bundle) -> Iterator[Hit]:
-    source = bundle.python(EVALUATE)
-    if source is None or not source.ok:
+    source = bundle.parsed(EVALUATE)
+    if source is None:
         return
     if _prints_json(source):
         return
@@ -270,8 +270,8 @@ def evaluate_json_stdout(bundle: Bundle) -> Iterator[Hit]:
         """})],
 )
 def train_writes_results(bundle: Bundle) -> Iterator[Hit]:
-    source = bundle.python(TRAIN)
-    if source is None or not source.ok:
+    source = bundle.parsed(TRAIN)
+    if source is None:
         return
     index = source.index
     for call, _ in _json_prints(index):

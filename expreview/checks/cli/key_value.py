@@ -256,8 +256,8 @@ def _argparse_breaks(bundle: Bundle, path: str, source: PythonSource, spec: Pars
 )
 def key_value_cli(bundle: Bundle) -> Iterator[Hit]:
     for path in ("src/main.py", "src/evaluate.py"):
-        source = bundle.python(path)
-        if source is None or not source.ok:
+        source = bundle.parsed(path)
+        if source is None:
             continue
         spec = parser_spec(source)
         if not _parses_key_values(source) and spec is not None:

@@ -28,8 +28,8 @@ _MAIN_OK = (
     valid=[Example(files={MAIN: _MAIN_OK})],
 )
 def main_flags(bundle: Bundle) -> Iterator[Hit]:
-    source = bundle.python(MAIN)
-    if source is None or not source.ok:
+    source = bundle.parsed(MAIN)
+    if source is None:
         return
     spec = parser_spec(source)
     defined = spec.options if spec else []

@@ -63,12 +63,12 @@ from expreview.rule import Example, Hit, rule
             """})],
 )
 def subprocess_contract(bundle: Bundle) -> Iterator[Hit]:
-    source = bundle.python(MAIN)
-    if source is None or not source.ok:
+    source = bundle.parsed(MAIN)
+    if source is None:
         return
     for launch in launches(source):
-        target = bundle.python(launch.target)
-        if target is None or not target.ok:
+        target = bundle.parsed(launch.target)
+        if target is None:
             continue
         spec = parser_spec(target)
         if spec is None:

@@ -89,8 +89,8 @@ def figure_outside_images(bundle: Bundle) -> Iterator[Hit]:
            Example(files={EVALUATE: PLOT.replace("'accuracy.pdf'", "f'{run_id}_learning_curve.pdf'")})],
 )
 def figure_name(bundle: Bundle) -> Iterator[Hit]:
-    source = bundle.python(EVALUATE)
-    if source is None or not source.ok or bundle.option("figure_names", "unique") != "unique":
+    source = bundle.parsed(EVALUATE)
+    if source is None or bundle.option("figure_names", "unique") != "unique":
         return
     for call in savefig_calls(source):
         parts = figure_path(source, call)

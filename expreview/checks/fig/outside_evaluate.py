@@ -32,8 +32,8 @@ from expreview.rule import Example, Hit, rule
 )
 def figures_outside_evaluate(bundle: Bundle) -> Iterator[Hit]:
     for path in ("src/train.py", "src/main.py"):
-        source = bundle.python(path)
-        if source is None or not source.ok:
+        source = bundle.parsed(path)
+        if source is None:
             continue
         for call in source.index.calls:
             last = call.name.rsplit(".", 1)[-1]

@@ -131,8 +131,8 @@ def _saves_through_helper(bundle: Bundle, source: PythonSource) -> bool:
                """})],
 )
 def figure_not_pdf(bundle: Bundle) -> Iterator[Hit]:
-    source = bundle.python(EVALUATE)
-    if source is None or not source.ok:
+    source = bundle.parsed(EVALUATE)
+    if source is None:
         return
     calls = savefig_calls(source)
     if not calls and _saves_through_helper(bundle, source):

@@ -49,8 +49,8 @@ from expreview.sources.pyfile import PythonSource
                CONFIG: CONFIG_EXAMPLE})],
 )
 def hydra_entry_point(bundle: Bundle) -> Iterator[Hit]:
-    source = bundle.python(MAIN)
-    if source is None or not source.ok:
+    source = bundle.parsed(MAIN)
+    if source is None:
         return
     found = hydra_main(source)
     if found is None:

@@ -130,8 +130,8 @@ def _group_heading(bundle: Bundle, path: str, line: int) -> list[str]:
 def _docstring_explains(bundle: Bundle, token: Token) -> bool:
     """The docstring of the function holding a Python token names it, or says what replaces its
     placeholders; the module docstring explains a token it names."""
-    source = bundle.python(token.path)
-    if source is None or not source.ok:
+    source = bundle.parsed(token.path)
+    if source is None:
         return False
     holders = [fn for fn in source.index.functions
                if source.span(fn.node).line <= token.line <= source.span(fn.node).end_line]

@@ -6,9 +6,7 @@ from typing import Optional
 
 import libcst as cst
 
-from expreview.bundle import Bundle
 from expreview.sources.index import Call, Index
-from expreview.sources.pyfile import PythonSource
 
 MAIN = "src/main.py"
 SUBPROCESS_CALLS = {
@@ -40,12 +38,6 @@ def main(smoke, results_dir):
     for run in cfg["runs"]:
         run_one(run, results_dir)
 '''
-
-
-def main_source(bundle: Bundle) -> Optional[PythonSource]:
-    """src/main.py, when it is in the bundle and parses."""
-    source = bundle.python(MAIN)
-    return source if source is not None and source.ok else None
 
 
 def bound_name(index: Index, call: Call) -> Optional[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from expreview.bundle import Bundle
-from expreview.checks.run.common import MAIN, main_source
+from expreview.checks.run.common import MAIN
 from expreview.facts.launches import launches
 from expreview.findings import CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
@@ -26,7 +26,7 @@ from expreview.rule import Example, Hit, rule
         """})],
 )
 def main_calls_evaluate(bundle: Bundle) -> Iterator[Hit]:
-    source = main_source(bundle)
+    source = bundle.parsed(MAIN)
     if source is None:
         return
     for launch in launches(source):

@@ -8,7 +8,7 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from expreview.bundle import Bundle
-from expreview.checks.run.common import MAIN, SUBPROCESS_CALLS, main_source
+from expreview.checks.run.common import MAIN, SUBPROCESS_CALLS
 from expreview.facts.hydra_config import hydra_main, keeps_working_directory
 from expreview.facts.launches import launches
 from expreview.facts.values import resolve
@@ -233,7 +233,7 @@ def _child_finds_src(index: Index, call: Call) -> bool:
                """})],
 )
 def hydra_cwd_subprocess(bundle: Bundle) -> Iterator[Hit]:
-    source = main_source(bundle)
+    source = bundle.parsed(MAIN)
     if source is None:
         return
     found = hydra_main(source)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from expreview.bundle import Bundle
-from expreview.checks.run.common import MAIN, SEQUENTIAL_MAIN, main_source
+from expreview.checks.run.common import MAIN, SEQUENTIAL_MAIN
 from expreview.facts.launches import launches
 from expreview.findings import CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
@@ -24,7 +24,7 @@ from expreview.sources.index import Index
     valid=[Example(files={MAIN: SEQUENTIAL_MAIN})],
 )
 def main_reads_configs(bundle: Bundle) -> Iterator[Hit]:
-    source = main_source(bundle)
+    source = bundle.parsed(MAIN)
     if source is None:
         return
     index = source.index
@@ -54,7 +54,7 @@ def main_reads_configs(bundle: Bundle) -> Iterator[Hit]:
     valid=[Example(files={MAIN: SEQUENTIAL_MAIN})],
 )
 def run_logs(bundle: Bundle) -> Iterator[Hit]:
-    source = main_source(bundle)
+    source = bundle.parsed(MAIN)
     if source is None:
         return
     index = source.index

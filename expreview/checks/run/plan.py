@@ -8,7 +8,7 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from expreview.bundle import Bundle
-from expreview.checks.run.common import MAIN, SEQUENTIAL_MAIN, SUBPROCESS_CALLS, bound_name, main_source
+from expreview.checks.run.common import MAIN, SEQUENTIAL_MAIN, SUBPROCESS_CALLS, bound_name
 from expreview.facts.call_graph import functions_called_in_loops, reachable
 from expreview.facts.launches import Launch, launches
 from expreview.findings import CRITERION, ERROR
@@ -58,7 +58,7 @@ def _per_run(index: Index, launch: Launch) -> bool:
     valid=[Example(files={MAIN: SEQUENTIAL_MAIN})],
 )
 def train_per_run(bundle: Bundle) -> Iterator[Hit]:
-    source = main_source(bundle)
+    source = bundle.parsed(MAIN)
     if source is None:
         return
     index = source.index
@@ -188,7 +188,7 @@ _PER_RUN_DEVICE = re.compile(r"\bcuda:(?:\{[^}]*\}|%[sd])")
                """}, options={"orchestration": "gpu-queue"})],
 )
 def orchestration_mode(bundle: Bundle) -> Iterator[Hit]:
-    source = main_source(bundle)
+    source = bundle.parsed(MAIN)
     if source is None:
         return
     mode = bundle.option("orchestration", "sequential")

@@ -228,8 +228,8 @@ def _read_keys(source: PythonSource) -> list[tuple[str, cst.CSTNode]]:
                           EVALUATE: EVALUATE_EXAMPLE})],
 )
 def metric_never_logged(bundle: Bundle) -> Iterator[Hit]:
-    train, evaluate = bundle.python(TRAIN), bundle.python(EVALUATE)
-    if train is None or evaluate is None or not train.ok or not evaluate.ok:
+    train, evaluate = bundle.parsed(TRAIN), bundle.parsed(EVALUATE)
+    if train is None or evaluate is None:
         return
     logged = _logged_keys(train.index)
     # keys train writes in a way that cannot be listed (`wandb.log(metrics)`, `summary[k] = v`) may be any key

@@ -43,8 +43,8 @@ def _objectives(index: Index) -> list:
                                           "def tune(study, cfg):\n    study.optimize(lambda t: objective(t, cfg), n_trials=3)\n"})],
 )
 def wandb_in_objective(bundle: Bundle) -> Iterator[Hit]:
-    source = bundle.python(TRAIN)
-    if source is None or not source.ok:
+    source = bundle.parsed(TRAIN)
+    if source is None:
         return
     index = source.index
     loggers = {c.scope.name for c in index.calls_to("wandb.init") + log_calls(index) if c.scope is not None}

@@ -22,8 +22,8 @@ from expreview.sources.index import string_value
     valid=[Example(files={EVALUATE: EVALUATE_EXAMPLE})],
 )
 def wandb_run_address(bundle: Bundle) -> Iterator[Hit]:
-    source = bundle.python(EVALUATE)
-    if source is None or not source.ok:
+    source = bundle.parsed(EVALUATE)
+    if source is None:
         return
     index = source.index
     if not index.calls_to("wandb.Api"):

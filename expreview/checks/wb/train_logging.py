@@ -121,8 +121,8 @@ def _logs_in_a_loop(index: Index, logs: list[Call]) -> bool:
                """})],
 )
 def wandb_logging(bundle: Bundle) -> Iterator[Hit]:
-    source = bundle.python(TRAIN)
-    if source is None or not source.ok:
+    source = bundle.parsed(TRAIN)
+    if source is None:
         return
     index = source.index
     if not index.calls_to("wandb.init"):
