@@ -43,6 +43,10 @@ class Composition:
     error: Optional[str] = None  # Hydra's message (its first line, and the next when that ends with ':')
     kind: Optional[str] = None  # the exception's class name
     full_key: Optional[str] = None  # the config key OmegaConf names (`full_key: hydra.foo`)
+    # the composed application config as plain data (interpolations as written, no `hydra` key)
+    config: Optional[dict] = field(default=None, compare=False)
+    chdir: Optional[bool] = None  # the composed `hydra.job.chdir` (None: Hydra's version default)
+    run_dir: Optional[str] = None  # the composed `hydra.run.dir`, unresolved
 
 
 @dataclass
@@ -118,6 +122,9 @@ def hydra_compositions(bundle: Bundle) -> Optional[Composed]:
         return result
     flag = str(bundle.option("mode_flag", "mode"))
     modes = _MODES.get(flag, _MODES["mode"])
+    # Without a config/<flag>/ group the mode override only sets a value, so every mode composes the
+    # same way but for that value: compose the first mode and derive the others (half the time).
+    mode_is_group = any(p.startswith(f"config/{flag}/") for p in paths)
 
     # Imported here: hydra costs about 0.15 s to import, and only Hydra bundles with run configs need it.
     from hydra import compose, initialize_config_dir
@@ -137,21 +144,47 @@ def hydra_compositions(bundle: Bundle) -> Optional[Composed]:
             with warnings.catch_warnings(), initialize_config_dir(version_base=None, config_dir=config_dir, job_name="expreview"):
                 warnings.simplefilter("ignore")
                 for run_id, run_path in runs:
+                    first: Optional[Composition] = None
                     for mode in modes:
                         overrides = (f"run={run_id}", f"results_dir={RESULTS_DIR}", f"{flag}={mode}")
-                        try:
-                            compose(config_name="config", overrides=list(overrides))
-                        except (HydraException, OmegaConfBaseException) as exc:
-                            result.compositions.append(Composition(run_id, run_path, mode, overrides,
-                                                                   _message(exc, tmp), type(exc).__name__,
-                                                                   _full_key(exc)))
-                        except Exception:  # noqa: BLE001 - not Hydra's verdict (a YAML error: CFG001)
+                        if first is not None and not mode_is_group:
+                            result.compositions.append(_with_mode(first, mode, overrides, flag))
                             continue
+                        try:
+                            cfg = compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
+                        except (HydraException, OmegaConfBaseException) as exc:
+                            first = Composition(run_id, run_path, mode, overrides, _message(exc, tmp),
+                                                type(exc).__name__, _full_key(exc))
+                        except Exception:  # noqa: BLE001 - not Hydra's verdict (a YAML error: CFG001)
+                            break
                         else:
-                            result.compositions.append(Composition(run_id, run_path, mode, overrides))
+                            first = _composed(run_id, run_path, mode, overrides, cfg)
+                        result.compositions.append(first)
         finally:
             GlobalHydra.instance().clear()
     return result
+
+
+def _composed(run_id: str, run_path: str, mode: str, overrides: tuple[str, ...], cfg) -> Composition:
+    from omegaconf import OmegaConf
+
+    data = OmegaConf.to_container(cfg, resolve=False)
+    assert isinstance(data, dict)
+    hydra = data.pop("hydra", None) or {}
+    job, run = hydra.get("job") or {}, hydra.get("run") or {}
+    chdir = job.get("chdir") if isinstance(job.get("chdir"), bool) else None
+    run_dir = run.get("dir") if isinstance(run.get("dir"), str) else None
+    return Composition(run_id, run_path, mode, overrides, config=data, chdir=chdir, run_dir=run_dir)
+
+
+def _with_mode(first: Composition, mode: str, overrides: tuple[str, ...], flag: str) -> Composition:
+    """`first` composed for another value of the mode flag (not a group: only the value differs)."""
+    config = None
+    if first.config is not None:
+        config = dict(first.config)
+        config[flag] = mode if flag == "mode" else mode == "true"
+    return Composition(first.run_id, first.run_path, mode, overrides, first.error, first.kind, first.full_key,
+                       config, first.chdir, first.run_dir)
 
 
 def posixpath_stem(path: str) -> str:

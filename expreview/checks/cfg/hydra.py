@@ -7,9 +7,12 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from expreview.bundle import Bundle
-from expreview.facts.hydra_config import (base_config, config_roots, config_uses, exists, in_ranges,
+from expreview.facts.conditions import always_reached, caught, under_branch
+from expreview.facts.hydra_config import (base_config, config_roots, config_uses, exists, hydra_main, in_ranges,
                                           merged_configs, open_dict_statements, root_path, run_configs,
                                           struct_lifted)
+from expreview.facts.hydra_compose import hydra_compositions
+from expreview.facts.run_trees import run_trees
 from expreview.facts.values import resolve
 from expreview.findings import CRASH, ERROR
 from expreview.rule import Example, Hit, rule
@@ -19,6 +22,12 @@ from expreview.sources.pyfile import PythonSource
 
 _HYDRA_CONFIG = "defaults:\n  - _self_\nmode: full\nwandb:\n  entity: e\n  project: p\ntraining:\n  epochs: 2\n"
 _RUN = "run_id: r1\nmethod: proposed\nmodel:\n  name: mlp\ndataset:\n  name: digits\ntraining:\n  lr: 0.01\noptuna:\n  n_trials: 0\nevaluation:\n  interval_steps: 10\n"
+_GROUP_CONFIG = "defaults:\n  - _self_\n  - run: ???\nresults_dir: outputs\nmode: full\n"
+_GROUP_MAIN = (
+    "import hydra\nfrom omegaconf import DictConfig\nfrom omegaconf.errors import ConfigAttributeError\n\n\n"
+    "@hydra.main(config_path='../config', config_name='config', version_base=None)\n"
+    "def main(cfg: DictConfig):\n    return cfg.training.lr\n\n\nif __name__ == '__main__':\n    main()\n"
+)
 _HYDRA_TRAIN = (
     "import hydra\nfrom omegaconf import DictConfig, OmegaConf, open_dict\n\n\n"
     "@hydra.main(config_path='../config', config_name='config', version_base=None)\n"
@@ -52,43 +61,105 @@ def _first_missing(trees: list[dict], path: tuple[str, ...]) -> int:
     return len(path)
 
 
+def _elsewhere(trees: list[dict], path: tuple[str, ...]) -> Optional[tuple[str, ...]]:
+    """Where the key really is when the code reads it under the wrong mount: `run.training.lr` for
+    `training.lr`, or `training.lr` for `run.training.lr`."""
+    candidates = [path[1:]] if len(path) > 1 else []
+    for tree in trees:
+        candidates += [(key,) + path for key, value in sorted(tree.items()) if isinstance(value, dict)]
+    for candidate in candidates:
+        if candidate and all(exists(t, candidate) for t in trees):
+            return candidate
+    return None
+
+
+# What a `try` must catch to survive a missing key.
+_CONFIG_ERRORS = ("ConfigAttributeError", "ConfigKeyError", "MissingMandatoryValue", "OmegaConfBaseException",
+                  "AttributeError", "KeyError", "LookupError", "Exception", "BaseException")
+
+
 @rule(
     code="CFG006", name="config-path-missing", severity=ERROR,
     consequence=CRASH,
     criterion="All parameters are loaded from run configs dynamically: every `cfg.a.b.c` path the "
-              "code uses exists in config/config.yaml merged with the run configs.",
+              "code uses exists in the config that Hydra composes for each run (config/config.yaml, the "
+              "defaults list, the run config at its mount), plus what the code itself merges into it.",
     rationale="OmegaConf raises ConfigAttributeError on a missing key the moment the line runs "
-              "(seed 004: `cfg.training.evaluation.interval_steps`, where `evaluation` is top level).",
+              "(seed 004: `cfg.training.evaluation.interval_steps`, where `evaluation` is top level). Composed "
+              "with Hydra run by run: a key that only some runs have crashes the others when the line always runs.",
     invalid=[Example(files={"config/config.yaml": _HYDRA_CONFIG, "config/runs/r1.yaml": _RUN,
-                            "src/train.py": _HYDRA_TRAIN.replace("cfg.evaluation.interval_steps", "cfg.training.evaluation.interval_steps")})],
-    valid=[Example(files={"config/config.yaml": _HYDRA_CONFIG, "config/runs/r1.yaml": _RUN, "src/train.py": _HYDRA_TRAIN})],
+                            "src/train.py": _HYDRA_TRAIN.replace("cfg.evaluation.interval_steps", "cfg.training.evaluation.interval_steps")}),
+             # Hydra mounts the run config at `cfg.run`; the code reads it at the root
+             Example(files={"config/config.yaml": _GROUP_CONFIG, "config/run/r1.yaml": _RUN, "src/main.py": _GROUP_MAIN},
+                     options={"runs_dir": "config/run"}, path="src/main.py", line=8,
+                     message="the key is at `cfg.run.training.lr`"),
+             # only the proposed run has `proposed`; the baseline run crashes on the line
+             Example(files={"config/config.yaml": _GROUP_CONFIG, "config/run/r1.yaml": _RUN + "proposed:\n  alpha: 1\n",
+                            "config/run/r2.yaml": _RUN, "src/main.py": _GROUP_MAIN.replace(
+                                "cfg.training.lr", "cfg.run.training.lr, cfg.run.proposed.alpha")},
+                     options={"runs_dir": "config/run"}, path="src/main.py", line=8, message="run `r2`")],
+    valid=[Example(files={"config/config.yaml": _HYDRA_CONFIG, "config/runs/r1.yaml": _RUN, "src/train.py": _HYDRA_TRAIN}),
+           Example(files={"config/config.yaml": _GROUP_CONFIG, "config/run/r1.yaml": _RUN,
+                          "src/main.py": _GROUP_MAIN.replace("cfg.training.lr", "cfg.run.training.lr")},
+                   options={"runs_dir": "config/run"}),
+           # `# @package _global_`: the run config is merged at the root
+           Example(files={"config/config.yaml": _GROUP_CONFIG, "config/run/r1.yaml": "# @package _global_\n" + _RUN,
+                          "src/main.py": _GROUP_MAIN}, options={"runs_dir": "config/run"}),
+           # a key of one run only, read under a condition, behind a guard, or in a try
+           Example(files={"config/config.yaml": _GROUP_CONFIG, "config/run/r1.yaml": _RUN + "proposed:\n  alpha: 1\n",
+                          "config/run/r2.yaml": _RUN, "src/main.py": _GROUP_MAIN.replace(
+                              "    return cfg.training.lr\n",
+                              "    if cfg.run.method == 'proposed':\n        print(cfg.run.proposed.alpha)\n"
+                              "    if 'proposed' in cfg.run:\n        print(cfg.run.proposed.alpha)\n"
+                              "    try:\n        print(cfg.run.proposed.alpha)\n    except ConfigAttributeError:\n        pass\n")},
+                   options={"runs_dir": "config/run"})],
 )
 def config_path_missing(bundle: Bundle) -> Iterator[Hit]:
     if base_config(bundle) is None:
         return
-    trees = merged_configs(bundle)
+    composed = run_trees(bundle)
+    trees = composed.all() if composed is not None else merged_configs(bundle)
+    by_run = composed.trees if composed is not None else {}
+    where = "the config Hydra composes" if composed is not None else "config/config.yaml merged with the run configs"
     sources = tuple(s for s in bundle.python_files() if s.ok)
+    entries = [found[0] for s in sources if (found := hydra_main(s)) is not None]
     uses = [u for source in sources for u in config_uses(source, sources)]
     # A write defines its key when its parent exists (under open_dict or not: CFG008 judges that).
     defined = {u.path for u in uses if u.store and u.path and any(exists(t, u.path[:-1]) for t in trees)}
     reported = set()
     for use in uses:
         path = use.path[:-1] if use.store else use.path
-        if not path or any(exists(t, path) for t in trees):
+        if not path or any(path[:len(d)] == d for d in defined):
             continue
-        if any(path[:len(d)] == d for d in defined):
+        missing_in = sorted(run for run, run_trees_ in by_run.items() if not any(exists(t, path) for t in run_trees_))
+        everywhere = not any(exists(t, path) for t in trees)
+        if not everywhere and not missing_in:
             continue
-        missing = _first_missing(trees, path)
-        if path[missing] in _guard_keys(use.source):
+        stmt = use.source.index.stmt_of.get(id(use.node), -1)
+        missing = _first_missing(trees, path) if everywhere else _first_missing(
+            [t for run in missing_in for t in by_run[run]], path)
+        if path[missing] in _guard_keys(use.source) or caught(use.source, stmt, use.scope, _CONFIG_ERRORS):
             continue
+        if not everywhere and (under_branch(use.source, stmt, use.scope)
+                               or not always_reached(use.source, use.scope, sources, entries)):
+            continue  # a key of some runs, read on a path that may be theirs only
         key = (use.source.path, path)
         if key in reported:
             continue
         reported.add(key)
         parent = ".".join(path[:missing]) or "the config root"
-        yield Hit(use.source.path, f"`cfg.{'.'.join(use.path)}`: there is no `{path[missing]}` under {parent} in "
-                                   "config/config.yaml merged with the run configs, so OmegaConf raises "
-                                   "ConfigAttributeError here; use the path where the key really is", use.node)
+        if everywhere:
+            real = _elsewhere(trees, path) if composed is not None else None
+            fix = f"the key is at `cfg.{'.'.join(real)}`" if real else "use the path where the key really is"
+            yield Hit(use.source.path, f"`cfg.{'.'.join(use.path)}`: there is no `{path[missing]}` under {parent} in "
+                                       f"{where}, so OmegaConf raises ConfigAttributeError here; {fix}", use.node)
+        else:
+            runs = ", ".join(f"`{r}`" for r in missing_in[:5]) + (", …" if len(missing_in) > 5 else "")
+            who = f"run {runs}" if len(missing_in) == 1 else f"runs {runs}"
+            yield Hit(use.source.path, f"`cfg.{'.'.join(use.path)}`: the config Hydra composes for {who} has no "
+                                       f"`{path[missing]}` under {parent}, and this line runs in every run, so "
+                                       f"OmegaConf raises ConfigAttributeError there; add the key to every run "
+                                       f"config, or read it with `cfg.get` or under a condition", use.node)
 
 
 @rule(
@@ -100,8 +171,16 @@ def config_path_missing(bundle: Bundle) -> Iterator[Hit]:
               "raises `Key 'run_id' is not in struct` before training starts (seed 004).",
     invalid=[Example(files={"config/config.yaml": _HYDRA_CONFIG, "config/runs/r1.yaml": _RUN,
                             "src/train.py": _HYDRA_TRAIN.replace("    with open_dict(cfg):\n        cfg = OmegaConf.merge(cfg, run_cfg)\n        cfg.run_id = cfg.run\n",
-                                                                 "    cfg = OmegaConf.merge(cfg, run_cfg)\n")})],
-    valid=[Example(files={"config/config.yaml": _HYDRA_CONFIG, "config/runs/r1.yaml": _RUN, "src/train.py": _HYDRA_TRAIN})],
+                                                                 "    cfg = OmegaConf.merge(cfg, run_cfg)\n")}),
+             # a default written into the struct config: `optimizer` is in no run's composed config
+             Example(files={"config/config.yaml": _GROUP_CONFIG, "config/run/r1.yaml": _RUN, "src/main.py": _GROUP_MAIN.replace(
+                 "    return cfg.training.lr\n", "    cfg.optimizer = cfg.get('optimizer', {})\n    return cfg.run.training.lr\n")},
+                     options={"runs_dir": "config/run"}, path="src/main.py", line=8, message="`cfg.optimizer`")],
+    valid=[Example(files={"config/config.yaml": _HYDRA_CONFIG, "config/runs/r1.yaml": _RUN, "src/train.py": _HYDRA_TRAIN}),
+           # the key is in the composed config (the run config is mounted at `run`)
+           Example(files={"config/config.yaml": _GROUP_CONFIG, "config/run/r1.yaml": _RUN, "src/main.py": _GROUP_MAIN.replace(
+               "    return cfg.training.lr\n", "    cfg.run.training = cfg.run.get('training', {})\n    return cfg.run.training.lr\n")},
+                   options={"runs_dir": "config/run"})],
 )
 def struct_merge_new_key(bundle: Bundle) -> Iterator[Hit]:
     base = base_config(bundle)
@@ -110,6 +189,13 @@ def struct_merge_new_key(bundle: Bundle) -> Iterator[Hit]:
     run_keys: list[str] = []  # in file order: OmegaConf names the first new key it meets
     for _, run in run_configs(bundle):
         run_keys += [k for k in run if k not in run_keys]
+    # The struct config that @hydra.main hands over: what Hydra composes for each run (config.yaml
+    # alone when Hydra did not compose the bundle), and, for assignments, what the code merged into it.
+    composed = hydra_compositions(bundle)
+    struct = [c.config for c in composed.compositions if c.config is not None] if composed is not None else []
+    struct = struct or [base]
+    composed_trees = run_trees(bundle)
+    trees = composed_trees.all() if composed_trees is not None else merged_configs(bundle)
     sources = tuple(s for s in bundle.python_files() if s.ok)
     for source in sources:
         if struct_lifted(source):
@@ -131,10 +217,7 @@ def struct_merge_new_key(bundle: Bundle) -> Iterator[Hit]:
                 added: list[str] = []
                 for arg in call.node.args[1:]:
                     added += [k for k in _merged_keys(source, arg.value, call.scope, run_keys) if k not in added]
-                node = base
-                for step in base_path:
-                    node = node.get(step, {}) if isinstance(node, dict) else {}
-                new = [k for k in added if not (isinstance(node, dict) and k in node)]
+                new = [k for k in added if not any(exists(t, base_path + (k,)) for t in struct)]
                 if new:
                     yield Hit(source.path, f"merges keys that Hydra's struct config does not have ({', '.join(new[:5])}"
                                            f"{', …' if len(new) > 5 else ''}), which raises `Key '{new[0]}' is not in "
@@ -147,10 +230,9 @@ def struct_merge_new_key(bundle: Bundle) -> Iterator[Hit]:
                 target = dotted_name(call.node.args[0].value)
                 if key is None or not target or root_path(source, target.split(".")[0], call.scope, roots) is None:
                     continue
-                if not exists(base, tuple(key.split("."))) and key.split(".")[0] not in set(run_keys):
+                if not any(exists(t, tuple(key.split("."))) for t in struct) and key.split(".")[0] not in set(run_keys):
                     yield Hit(source.path, f"`OmegaConf.update(…, {key!r})` adds a key that the struct config does not "
                                            "have; pass force_add=True or use open_dict", call.node)
-        trees = merged_configs(bundle)
         for use in config_uses(source, sources):
             if not use.store or not use.path or in_ranges(index.stmt_of.get(id(use.node), -1), lifted):
                 continue

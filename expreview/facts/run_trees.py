@@ -1,0 +1,127 @@
+"""The config each run's code sees: what Hydra composes for the run (facts.hydra_compose: the
+defaults list, the group mount, `# @package`), plus the run config that the code loads itself and
+merges (`OmegaConf.merge(cfg, OmegaConf.load(...))`, `cfg.merge_with(run_cfg)`), at the place it
+merges it. Hydra answers the first part; the second is the one thing Hydra cannot know, so it is
+read from the code.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import libcst as cst
+
+from expreview.bundle import Bundle
+from expreview.facts.cache import bundle_fact
+from expreview.facts.hydra_compose import hydra_compositions
+from expreview.facts.hydra_config import config_roots, root_path
+from expreview.facts.values import resolve
+from expreview.sources.index import Call, dotted_name
+from expreview.sources.pyfile import PythonSource
+
+_LOADS = ("OmegaConf.load", "yaml.safe_load", "yaml.load", "yaml.full_load")
+
+
+@dataclass(frozen=True)
+class RunTrees:
+    """Per run id, the config in each mode as the code sees it; `mounts` are the places where the
+    code merges a config file it loads itself (() is the root)."""
+    trees: dict[str, list[dict]]
+    mounts: frozenset[tuple[str, ...]]
+
+    def all(self) -> list[dict]:
+        return [tree for trees in self.trees.values() for tree in trees]
+
+
+def _is_load(source: PythonSource, expr: cst.CSTNode, scope, depth: int = 0) -> bool:
+    """`expr` is (or names a value that is) a config file loaded by the code."""
+    value = resolve(source.index, expr, scope)
+    if isinstance(value, cst.Call):
+        name = dotted_name(value.func)
+        if name.endswith(_LOADS):
+            return True
+        if name.endswith(("OmegaConf.create", "OmegaConf.merge", "DictConfig")) and depth < 3:
+            return any(_is_load(source, arg.value, scope, depth + 1) for arg in value.args)
+    return False
+
+
+def _merges(source: PythonSource) -> list[tuple[str, list[cst.CSTNode], Call]]:
+    """(target, merged values, call) for `OmegaConf.merge(target, ...)` and `target.merge_with(...)`."""
+    out = []
+    for call in source.index.calls:
+        args = [a.value for a in call.node.args if a.keyword is None and not a.star]
+        if call.name.endswith("OmegaConf.merge") and len(args) >= 2:
+            target = dotted_name(args[0])
+            if target:
+                out.append((target, args[1:], call))
+        elif call.method == "merge_with" and isinstance(call.node.func, cst.Attribute):
+            target = dotted_name(call.node.func.value)
+            if target:
+                out.append((target, args, call))
+    return out
+
+
+def code_mounts(bundle: Bundle) -> frozenset[tuple[str, ...]]:
+    """Where the code merges a config file it loads itself; a loaded file assigned to a config key
+    (`cfg.run = OmegaConf.load(...)`) is that key's write, which CFG006 counts as a definition."""
+    sources = tuple(s for s in bundle.python_files() if s.ok)
+    mounts: set[tuple[str, ...]] = set()
+    for source in sources:
+        roots = config_roots(source, sources)
+        for target, values, call in _merges(source):
+            if not any(_is_load(source, value, call.scope) for value in values):
+                continue
+            parts = target.split(".")
+            base = root_path(source, parts[0], call.scope, roots)
+            if base is None and parts[0] in ("cfg", "config", "conf"):
+                base = ()  # a config-named local that the code rebinds: the root, as written
+            if base is not None:
+                mounts.add(base + tuple(parts[1:]))
+    return frozenset(mounts)
+
+
+def _merge(into: dict, other: Any) -> dict:
+    if not isinstance(other, dict):
+        return into
+    for key, value in other.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            into[key] = _merge(dict(into[key]), value)
+        else:
+            into[key] = value
+    return into
+
+
+def _mounted(tree: dict, mount: tuple[str, ...], data: Any) -> dict:
+    out = copy.deepcopy(tree)
+    node = out
+    for key in mount:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = node[key] = {}
+        node = child
+    _merge(node, copy.deepcopy(data))
+    return out
+
+
+@bundle_fact
+def run_trees(bundle: Bundle) -> Optional[RunTrees]:
+    """None when Hydra did not compose the bundle (facts.hydra_compose says when); the runs that
+    Hydra cannot compose (CFG009) have no tree."""
+    composed = hydra_compositions(bundle)
+    if composed is None or composed.outside or not composed.compositions:
+        return None
+    mounts = code_mounts(bundle)
+    trees: dict[str, list[dict]] = {}
+    for composition in composed.compositions:
+        if composition.config is None:
+            continue
+        tree = composition.config
+        doc = bundle.yaml(composition.run_path)
+        data = doc.data if doc is not None else None
+        for mount in sorted(mounts):
+            tree = _mounted(tree, mount, data)
+        trees.setdefault(composition.run_id, []).append(tree)
+    if not trees:
+        return None
+    return RunTrees(trees, mounts)
