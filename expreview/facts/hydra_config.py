@@ -15,7 +15,7 @@ import libcst as cst
 
 from expreview.facts.values import agreed_argument
 from expreview.bundle import Bundle
-from expreview.sources.index import Function, all_params, dotted_name, string_value
+from expreview.sources.index import Call, Function, all_params, dotted_name, string_value
 from expreview.sources.pyfile import PythonSource
 
 CONFIG = "config/config.yaml"
@@ -207,6 +207,16 @@ def exists(tree: Any, path: Iterable[str]) -> bool:
             return False
         node = node[key]
     return True
+
+
+def merge_call(call: Call) -> Optional[tuple[str, list[cst.BaseExpression]]]:
+    """(target, merged values) of `OmegaConf.merge(target, ...)` or `target.merge_with(...)`."""
+    args = [a.value for a in call.node.args if a.keyword is None and not a.star]
+    if call.name.endswith("OmegaConf.merge") and len(args) >= 2 and dotted_name(args[0]):
+        return dotted_name(args[0]), args[1:]
+    if call.method == "merge_with" and isinstance(call.node.func, cst.Attribute) and dotted_name(call.node.func.value):
+        return dotted_name(call.node.func.value), args
+    return None
 
 
 def struct_lifted(source: PythonSource) -> bool:

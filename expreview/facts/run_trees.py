@@ -15,9 +15,9 @@ import libcst as cst
 from expreview.bundle import Bundle
 from expreview.facts.cache import bundle_fact
 from expreview.facts.hydra_compose import hydra_compositions
-from expreview.facts.hydra_config import config_roots, root_path
+from expreview.facts.hydra_config import config_roots, merge_call, root_path
 from expreview.facts.values import resolve
-from expreview.sources.index import Call, dotted_name
+from expreview.sources.index import dotted_name
 from expreview.sources.pyfile import PythonSource
 
 _LOADS = ("OmegaConf.load", "yaml.safe_load", "yaml.load", "yaml.full_load")
@@ -46,22 +46,6 @@ def _is_load(source: PythonSource, expr: cst.CSTNode, scope, depth: int = 0) -> 
     return False
 
 
-def _merges(source: PythonSource) -> list[tuple[str, list[cst.CSTNode], Call]]:
-    """(target, merged values, call) for `OmegaConf.merge(target, ...)` and `target.merge_with(...)`."""
-    out = []
-    for call in source.index.calls:
-        args = [a.value for a in call.node.args if a.keyword is None and not a.star]
-        if call.name.endswith("OmegaConf.merge") and len(args) >= 2:
-            target = dotted_name(args[0])
-            if target:
-                out.append((target, args[1:], call))
-        elif call.method == "merge_with" and isinstance(call.node.func, cst.Attribute):
-            target = dotted_name(call.node.func.value)
-            if target:
-                out.append((target, args, call))
-    return out
-
-
 def code_mounts(bundle: Bundle) -> frozenset[tuple[str, ...]]:
     """Where the code merges a config file it loads itself; a loaded file assigned to a config key
     (`cfg.run = OmegaConf.load(...)`) is that key's write, which CFG006 counts as a definition."""
@@ -69,7 +53,11 @@ def code_mounts(bundle: Bundle) -> frozenset[tuple[str, ...]]:
     mounts: set[tuple[str, ...]] = set()
     for source in sources:
         roots = config_roots(source, sources)
-        for target, values, call in _merges(source):
+        for call in source.index.calls:
+            merge = merge_call(call)
+            if merge is None:
+                continue
+            target, values = merge
             if not any(_is_load(source, value, call.scope) for value in values):
                 continue
             parts = target.split(".")

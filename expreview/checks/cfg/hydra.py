@@ -2,14 +2,14 @@
 the run configs, and nothing adds keys to the struct config outside open_dict (CFG006, CFG008)."""
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional
 
 import libcst as cst
 
 from expreview.bundle import Bundle
 from expreview.facts.conditions import always_reached, caught, under_branch
 from expreview.facts.hydra_config import (base_config, config_roots, config_uses, exists, hydra_main, in_ranges,
-                                          merged_configs, open_dict_statements, root_path, run_configs,
+                                          merge_call, merged_configs, open_dict_statements, root_path, run_configs,
                                           struct_lifted)
 from expreview.facts.hydra_compose import hydra_compositions
 from expreview.facts.run_trees import run_trees
@@ -172,6 +172,12 @@ def config_path_missing(bundle: Bundle) -> Iterator[Hit]:
     invalid=[Example(files={"config/config.yaml": _HYDRA_CONFIG, "config/runs/r1.yaml": _RUN,
                             "src/train.py": _HYDRA_TRAIN.replace("    with open_dict(cfg):\n        cfg = OmegaConf.merge(cfg, run_cfg)\n        cfg.run_id = cfg.run\n",
                                                                  "    cfg = OmegaConf.merge(cfg, run_cfg)\n")}),
+             # every top-level key exists, but the run config fills an empty mapping of config.yaml
+             Example(files={"config/config.yaml": _HYDRA_CONFIG + "optuna:\n  search_space: {}\n",
+                            "config/runs/r1.yaml": "training:\n  lr: 0.1\noptuna:\n  search_space:\n    lr: {low: 0.1}\n",
+                            "src/train.py": _HYDRA_TRAIN.replace("    with open_dict(cfg):\n        cfg = OmegaConf.merge(cfg, run_cfg)\n        cfg.run_id = cfg.run\n",
+                                                                 "    cfg.merge_with(run_cfg)\n").replace("cfg.evaluation.interval_steps, ", "")},
+                     path="src/train.py", line=8, message="optuna.search_space.lr)"),
              # a default written into the struct config: `optimizer` is in no run's composed config
              Example(files={"config/config.yaml": _GROUP_CONFIG, "config/run/r1.yaml": _RUN, "src/main.py": _GROUP_MAIN.replace(
                  "    return cfg.training.lr\n", "    cfg.optimizer = cfg.get('optimizer', {})\n    return cfg.run.training.lr\n")},
@@ -192,8 +198,11 @@ def struct_merge_new_key(bundle: Bundle) -> Iterator[Hit]:
     # The struct config that @hydra.main hands over: what Hydra composes for each run (config.yaml
     # alone when Hydra did not compose the bundle), and, for assignments, what the code merged into it.
     composed = hydra_compositions(bundle)
-    struct = [c.config for c in composed.compositions if c.config is not None] if composed is not None else []
-    struct = struct or [base]
+    by_run: dict[str, list[dict]] = {}
+    for composition in composed.compositions if composed is not None else []:
+        if composition.config is not None:
+            by_run.setdefault(composition.run_path, []).append(composition.config)
+    struct = [tree for trees_ in by_run.values() for tree in trees_] or [base]
     composed_trees = run_trees(bundle)
     trees = composed_trees.all() if composed_trees is not None else merged_configs(bundle)
     sources = tuple(s for s in bundle.python_files() if s.ok)
@@ -206,23 +215,23 @@ def struct_merge_new_key(bundle: Bundle) -> Iterator[Hit]:
         for call in index.calls:
             if in_ranges(call.stmt, lifted):
                 continue
-            if call.name.endswith("OmegaConf.merge") and len(call.node.args) >= 2:
-                target = dotted_name(call.node.args[0].value)
-                if not target:
-                    continue
+            merge = merge_call(call)
+            if merge is not None:
+                target, values = merge
                 base_path = root_path(source, target.split(".")[0], call.scope, roots)
                 if base_path is None:
                     continue
                 base_path += tuple(target.split(".")[1:])
-                added: list[str] = []
-                for arg in call.node.args[1:]:
-                    added += [k for k in _merged_keys(source, arg.value, call.scope, run_keys) if k not in added]
-                new = [k for k in added if not any(exists(t, base_path + (k,)) for t in struct)]
+                new: list[str] = []
+                for value in values:
+                    for added in _new_keys_of(bundle, source, value, call.scope, base_path, struct, by_run):
+                        if added not in new:
+                            new.append(added)
                 if new:
                     yield Hit(source.path, f"merges keys that Hydra's struct config does not have ({', '.join(new[:5])}"
-                                           f"{', …' if len(new) > 5 else ''}), which raises `Key '{new[0]}' is not in "
-                                           "struct`; merge inside `with open_dict(cfg):` or add the keys to "
-                                           "config/config.yaml", call.node)
+                                           f"{', …' if len(new) > 5 else ''}), which raises `Key "
+                                           f"'{new[0].rsplit('.', 1)[-1]}' is not in struct`; merge inside "
+                                           "`with open_dict(cfg):` or add the keys to config/config.yaml", call.node)
             elif call.name.endswith("OmegaConf.update") and len(call.node.args) >= 2:
                 if call.keyword("force_add") is not None:
                     continue
@@ -242,12 +251,43 @@ def struct_merge_new_key(bundle: Bundle) -> Iterator[Hit]:
                                        "wrap the assignment in `with open_dict(cfg):`", use.node)
 
 
-def _merged_keys(source: PythonSource, expr: cst.CSTNode, scope: Optional[Function],
-                 run_keys: list[str]) -> list[str]:
+def _new_keys(node: Any, data: Any, prefix: tuple[str, ...] = ()) -> list[str]:
+    """Dotted keys of `data` that merging it into the struct config `node` would add (any depth)."""
+    if not isinstance(node, dict) or not isinstance(data, dict):
+        return []
+    out = []
+    for key, value in data.items():
+        if key not in node:
+            out.append(".".join(prefix + (str(key),)))
+        else:
+            out += _new_keys(node[key], value, prefix + (str(key),))
+    return out
+
+
+def _subtree(tree: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        tree = tree.get(key) if isinstance(tree, dict) else None
+    return tree
+
+
+def _new_keys_of(bundle: Bundle, source: PythonSource, expr: cst.CSTNode, scope: Optional[Function],
+                 base_path: tuple[str, ...], struct: list[dict], by_run: dict[str, list[dict]]) -> list[str]:
+    """What merging `expr` at `base_path` adds: a dict literal's keys, or each run config's keys
+    (a loaded YAML file) against the struct config composed for that run."""
     value = resolve(source.index, expr, scope)
     if isinstance(value, cst.Dict):
-        keys = (string_value(e.key) for e in value.elements if isinstance(e, cst.DictElement))
-        return [k for k in keys if k]
+        keys = [string_value(e.key) for e in value.elements if isinstance(e, cst.DictElement)]
+        return [k for k in keys if k and not any(exists(t, base_path + (k,)) for t in struct)]
     if isinstance(value, cst.Call) and dotted_name(value.func).endswith(("OmegaConf.load", "OmegaConf.create")):
-        return list(run_keys)
+        if dotted_name(value.func).endswith("OmegaConf.create") and value.args and \
+                isinstance(resolve(source.index, value.args[0].value, scope), cst.Dict):
+            return _new_keys_of(bundle, source, value.args[0].value, scope, base_path, struct, by_run)
+        out: list[str] = []
+        for path, data in run_configs(bundle):
+            trees = by_run.get(path) or struct
+            found = [_new_keys(_subtree(t, base_path), data) for t in trees]
+            # new in every mode's composition of this run (a key one mode composes is not new)
+            common = [k for k in found[0] if all(k in f for f in found[1:])] if found else []
+            out += [k for k in common if k not in out]
+        return out
     return []
