@@ -255,4 +255,17 @@ def keeps_working_directory(bundle: Bundle) -> bool:
     job, run = hydra.get("job"), hydra.get("run")
     if isinstance(job, dict) and job.get("chdir") is False:
         return True
-    return isinstance(run, dict) and isinstance(run.get("dir"), str) and run["dir"].strip() in _ORIGINAL_DIRS
+    return isinstance(run, dict) and keeps_directory(run.get("dir"))
+
+
+def config_chdir(bundle: Bundle) -> Optional[bool]:
+    """config.yaml's `hydra.job.chdir` when it is a boolean."""
+    hydra = (base_config(bundle) or {}).get("hydra")
+    job = hydra.get("job") if isinstance(hydra, dict) else None
+    chdir = job.get("chdir") if isinstance(job, dict) else None
+    return chdir if isinstance(chdir, bool) else None
+
+
+def keeps_directory(run_dir: object) -> bool:
+    """A `hydra.run.dir` that is the directory the process started in."""
+    return isinstance(run_dir, str) and run_dir.strip() in _ORIGINAL_DIRS

@@ -6,14 +6,12 @@ from typing import Optional
 
 import libcst as cst
 
+from expreview.facts.script_launches import SUBPROCESS_CALLS
 from expreview.sources.index import Call, Index
 
+__all__ = ["MAIN", "SEQUENTIAL_MAIN", "SUBPROCESS_CALLS", "bound_name"]
+
 MAIN = "src/main.py"
-SUBPROCESS_CALLS = {
-    "subprocess.run", "subprocess.Popen", "subprocess.call", "subprocess.check_call",
-    "subprocess.check_output", "os.system", "os.execv", "os.execvp", "os.spawnv",
-    "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell",
-}
 
 SEQUENTIAL_MAIN = '''import subprocess
 import sys

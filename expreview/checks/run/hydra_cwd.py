@@ -6,101 +6,51 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 import libcst as cst
+from packaging.version import InvalidVersion, Version
 
 from expreview.bundle import Bundle
 from expreview.checks.run.common import MAIN, SUBPROCESS_CALLS
-from expreview.facts.hydra_config import hydra_main, keeps_working_directory
+from expreview.facts.hydra_compose import hydra_compositions
+from expreview.facts.hydra_config import config_chdir, hydra_main, keeps_directory, keeps_working_directory
+from expreview.facts.child_env import child_finds_src
 from expreview.facts.launches import launches
+from expreview.facts.script_launches import script_launches
 from expreview.facts.values import resolve
 from expreview.findings import CRASH, ERROR
 from expreview.rule import Example, Hit, rule
-from expreview.sources.index import (Call, Function, Index, dotted_name, iter_subtree, keyword_argument,
-                                     string_value)
+from expreview.sources.index import keyword_argument, string_value
 
-_ORIGINAL_DIR_CALLS = ("get_original_cwd", "to_absolute_path")
-
-
-def _names_original_dir(index: Index, expr: cst.CSTNode, scope: Optional[Function], depth: int = 0) -> bool:
-    """`expr` holds the directory main started in (the repository root): `get_original_cwd()`,
-    `to_absolute_path(".")`, `${hydra:runtime.cwd}`, `Path(__file__).parent.parent`, or an
-    `os.getcwd()` taken at import time, before Hydra changes the directory."""
-    if depth > 4:
-        return False
-    parents = 0
-    for node in iter_subtree(expr):
-        if isinstance(node, cst.Call) and dotted_name(node.func).split(".")[-1] in _ORIGINAL_DIR_CALLS:
-            return True
-        if isinstance(node, (cst.SimpleString, cst.FormattedString)) and "runtime.cwd" in (string_value(node) or ""):
-            return True
-        if isinstance(node, cst.Attribute) and node.attr.value == "parent" or \
-                isinstance(node, cst.Call) and dotted_name(node.func) == "os.path.dirname":
-            parents += 1
-        elif (isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute)
-              and node.value.attr.value == "parents" and len(node.slice) == 1
-              and isinstance(node.slice[0].slice, cst.Index)
-              and isinstance(node.slice[0].slice.value, cst.Integer)):
-            parents += int(node.slice[0].slice.value.value) + 1  # `.parents[1]`: two levels up
-        if isinstance(node, cst.Name) and node.value == "__file__" and parents >= 2:
-            return True
-        if isinstance(node, cst.Name):
-            values = index.assigned(node.value, scope)
-            if len(values) != 1 or values[0] is node:
-                continue
-            at_import = any(v is values[0] for v in index.module_assigns.get(node.value, []))
-            if at_import and dotted_name(values[0].func if isinstance(values[0], cst.Call) else values[0]) in (
-                    "os.getcwd", "Path.cwd", "pathlib.Path.cwd"):
-                return True
-            if _names_original_dir(index, values[0], None if at_import else scope, depth + 1):
-                return True
-    return False
-
-
-def _sets_pythonpath(index: Index, target: str, scope: Optional[Function], before: int) -> bool:
-    """`target["PYTHONPATH"] = <the original directory>` earlier in `scope` (or at module level)."""
-    for sub in index.subscripts:
-        if not sub.store or sub.key != "PYTHONPATH" or sub.base != target or sub.stmt >= before:
-            continue
-        if sub.scope is not None and sub.scope is not scope:
-            continue
-        statement = index.statements[sub.stmt]
-        if isinstance(statement, cst.Assign) and _names_original_dir(index, statement.value, sub.scope):
-            return True
-    for call in index.calls:
-        if call.name == f"{target}.update" and call.stmt < before and call.scope in (None, scope):
-            given = call.keyword("PYTHONPATH")
-            mapping = call.positional(0)
-            if given is None and isinstance(mapping, cst.Dict):
-                given = _dict_value(mapping, "PYTHONPATH")
-            if given is not None and _names_original_dir(index, given, call.scope):
-                return True
-    return False
-
-
-def _dict_value(mapping: cst.Dict, key: str) -> Optional[cst.BaseExpression]:
-    for element in mapping.elements:
-        if isinstance(element, cst.DictElement) and string_value(element.key) == key:
-            return element.value
-    return None
-
-
-def _child_finds_src(index: Index, call: Call) -> bool:
-    """The child gets the repository root on its PYTHONPATH: through `env=` (a dict that sets it,
-    or a copy of os.environ whose PYTHONPATH is set before the call), or through os.environ."""
-    if _sets_pythonpath(index, "os.environ", call.scope, call.stmt):
+def _changes_directory(decorator: cst.Decorator) -> Optional[bool]:
+    """Whether Hydra changes the working directory by default for this `@hydra.main`: without
+    version_base (or with one below 1.2) it does; None (no version) and 1.2+ do not; unknown
+    (a version that is not a literal) is None."""
+    given = keyword_argument(decorator.decorator, "version_base")
+    if given is None:
         return True
-    env = call.keyword("env")
-    if env is None:
+    if isinstance(given, cst.Name) and given.value == "None":
         return False
-    value = resolve(index, env, call.scope)
-    if isinstance(value, cst.Dict):
-        given = _dict_value(value, "PYTHONPATH")
-        if given is not None:
-            return _names_original_dir(index, given, call.scope)
-    if isinstance(value, cst.Call) and dotted_name(value.func) == "dict":
-        given = keyword_argument(value, "PYTHONPATH")
-        if given is not None:
-            return _names_original_dir(index, given, call.scope)
-    return isinstance(env, cst.Name) and _sets_pythonpath(index, env.value, call.scope, call.stmt)
+    text = string_value(given)
+    if text is None:
+        return None
+    try:
+        return Version(text) < Version("1.2")
+    except InvalidVersion:
+        return None
+
+
+def _composed_directory(bundle: Bundle) -> Optional[bool]:
+    """What the composed configs say about the directory change: True when some run's config sets
+    `hydra.job.chdir: true`, False when every run's keeps the directory (`hydra.job.chdir: false`
+    or `hydra.run.dir: .`), None when they leave it to the version's default."""
+    composed = hydra_compositions(bundle)
+    configs = [c for c in composed.compositions if c.config is not None] if composed is not None else []
+    if not configs:
+        return None if keeps_working_directory(bundle) else config_chdir(bundle)
+    if any(c.chdir is True and not keeps_directory(c.run_dir) for c in configs):
+        return True
+    if all(c.chdir is False or keeps_directory(c.run_dir) for c in configs):
+        return False
+    return None
 
 
 @rule(
@@ -164,7 +114,44 @@ def _child_finds_src(index: Index, call: Call) -> bool:
                      env = os.environ.copy()
                      env['PYTHONPATH'] = os.getcwd()
                      subprocess.run([sys.executable, '-m', 'src.train'], check=True, env=env)
-                 """}, line=7)],
+                 """}, line=7),
+             # version_base 1.1 keeps the old behaviour: Hydra changes the directory
+             Example(files={MAIN: """
+                 import subprocess
+                 import sys
+                 import hydra
+
+
+                 @hydra.main(config_path='../config', config_name='config', version_base='1.1')
+                 def main(cfg):
+                     subprocess.run([sys.executable, '-m', 'src.train'], check=True)
+                 """}, line=6, message="version_base below 1.2"),
+             # version_base=None, but the config asks for the directory change
+             Example(files={MAIN: """
+                 import subprocess
+                 import sys
+                 import hydra
+
+
+                 @hydra.main(config_path='../config', config_name='config', version_base=None)
+                 def main(cfg):
+                     subprocess.run([sys.executable, '-m', 'src.train'], check=True)
+                 """, "config/config.yaml": """
+                     run: r1
+                     hydra:
+                       job:
+                         chdir: true
+                     """, "config/runs/r1.yaml": "run_id: r1\n"}, line=6, message="hydra.job.chdir: true"),
+             # a child started as a script by a relative path, from Hydra's output directory
+             Example(files={MAIN: """
+                 import subprocess
+                 import hydra
+
+
+                 @hydra.main(config_path='../config', config_name='config')
+                 def main(cfg):
+                     subprocess.run(['python', 'src/train.py', f'run={cfg.run}'], check=True)
+                 """, "src/train.py": "print('train')\n"}, line=5, message="can't open file")],
     valid=[Example(files={MAIN: """
         import subprocess
         import hydra
@@ -176,6 +163,39 @@ def _child_finds_src(index: Index, call: Call) -> bool:
             subprocess.run(['python', '-u', '-m', 'src.train', f'run={cfg.run}'], check=True,
                            cwd=get_original_cwd())
         """}),
+           # version_base 1.2 and later do not change the directory
+           Example(files={MAIN: """
+               import subprocess
+               import sys
+               import hydra
+
+
+               @hydra.main(config_path='../config', config_name='config', version_base='1.3')
+               def main(cfg):
+                   subprocess.run([sys.executable, '-m', 'src.train'], check=True)
+               """}),
+           # a run config in the global package keeps the directory for its run (composed with Hydra)
+           Example(files={MAIN: """
+               import subprocess
+               import sys
+               import hydra
+
+
+               @hydra.main(config_path='../config', config_name='config')
+               def main(cfg):
+                   subprocess.run([sys.executable, '-m', 'src.train'], check=True)
+               """, "config/config.yaml": """
+                   defaults:
+                     - _self_
+                     - run: ???
+                   results_dir: results
+                   mode: full
+                   """, "config/run/r1.yaml": """
+                   # @package _global_
+                   hydra:
+                     run:
+                       dir: .
+                   """}, options={"runs_dir": "config/run"}),
            # config.yaml keeps the process where it started: `hydra.run.dir: .` or `hydra.job.chdir: false`
            Example(files={MAIN: """
                import subprocess
@@ -237,27 +257,44 @@ def hydra_cwd_subprocess(bundle: Bundle) -> Iterator[Hit]:
     if source is None:
         return
     found = hydra_main(source)
-    if found is None or keyword_argument(found[1].decorator, "version_base") is not None:
+    if found is None:
         return
     config_name = keyword_argument(found[1].decorator, "config_name")
     named = string_value(config_name) if config_name is not None else None
-    if named in ("config", "config.yaml") and keeps_working_directory(bundle):
-        return  # config.yaml keeps Hydra in the directory main started in
+    by_config = _composed_directory(bundle)
+    if by_config is None and named in ("config", "config.yaml") and keeps_working_directory(bundle):
+        by_config = False  # config.yaml keeps Hydra in the directory main started in
+    by_version = _changes_directory(found[1])
+    changes = by_config if by_config is not None else by_version
+    if not changes:
+        return
+    why = ("the composed config sets `hydra.job.chdir: true`" if by_config else
+           "`@hydra.main` has no version_base" if keyword_argument(found[1].decorator, "version_base") is None else
+           "`@hydra.main` asks for version_base below 1.2")
+    fix = "Pass version_base=None and cwd=hydra.utils.get_original_cwd()" if not by_config else \
+        "Pass cwd=hydra.utils.get_original_cwd()"
     index = source.index
     child_modules = {id(l.node) for l in launches(source)}
+    relative_scripts = {id(l.call.node): l for l in script_launches(bundle) if l.parent == MAIN and l.relative}
     for call in index.calls:
         if call.qualname not in SUBPROCESS_CALLS or call.keyword("cwd") is not None:
-            continue
-        if _child_finds_src(index, call):
             continue
         command = call.positional(0) or call.keyword("args")
         if command is None:
             continue
+        line = source.span(call.node).line
+        script = relative_scripts.get(id(call.node))
+        if script is not None:
+            yield Hit(MAIN, f"{why}, so Hydra changes the working directory before main runs, and the child "
+                            f"started at line {line} names its script by the relative path `{script.target}`, which "
+                            f"does not exist there (\"can't open file\"). {fix}", found[1],
+                      end_line=source.span(call.node).end_line)
+            return
+        if child_finds_src(index, call):
+            continue
         value = resolve(index, command, call.scope)
         if id(value) in child_modules or any(l.scope is call.scope for l in launches(source)):
-            line = source.span(call.node).line
-            yield Hit(MAIN, f"`@hydra.main` has no version_base, so Hydra changes the working directory before "
-                            f"main runs, and the `python -m src.…` child started at line {line} has no cwd=: it "
-                            "cannot import src. Pass version_base=None and cwd=hydra.utils.get_original_cwd()",
-                      found[1], end_line=source.span(call.node).end_line)
+            yield Hit(MAIN, f"{why}, so Hydra changes the working directory before main runs, and the "
+                            f"`python -m src.…` child started at line {line} has no cwd=: it cannot import src. "
+                            f"{fix}", found[1], end_line=source.span(call.node).end_line)
             return

@@ -1,8 +1,8 @@
-"""LAY: the bundle holds exactly the files the stage requires."""
+"""LAY004: every project import works the way each file is started: under `python -m src.main`
+only the repository root is on sys.path; a file started as a script (`python src/train.py`) has its
+own directory there instead, and no parent package."""
 from __future__ import annotations
 
-import fnmatch
-import re
 from dataclasses import dataclass
 from enum import Enum
 from typing import Iterator, Optional
@@ -11,105 +11,26 @@ import libcst as cst
 
 from expreview.bundle import Bundle
 from expreview.checks.dep.common import declared
+from expreview.checks.lay.files import BASE_FILES
+from expreview.facts.child_env import child_finds_src
+from expreview.facts.launches import launches
 from expreview.facts.literals import literal
 from expreview.facts.project_imports import project_module
+from expreview.facts.script_launches import ScriptLaunch, script_launches
 from expreview.facts.values import resolve
-from expreview.findings import CRASH, CRITERION, ERROR
+from expreview.findings import CRASH, ERROR
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import Function, Import, Index, dotted_name, encloses, iter_subtree
 from expreview.sources.pyfile import PythonSource
 
-_BASE_FILES = {
-    "src/train.py": "import json\n",
-    "src/evaluate.py": "import json\n",
-    "src/preprocess.py": "import os\n",
-    "src/model.py": "import os\n",
-    "src/main.py": "import sys\n",
-    "pyproject.toml": '[project]\nname = "x"\nversion = "0.1.0"\n',
-    "config/smoke_test.yaml": "runs: []\n",
-    "config/full_experiment.yaml": "runs: []\n",
-}
+_SCRIPT_MAIN = """
+import subprocess
+import sys
+from pathlib import Path
 
-
-def required_files(bundle: Bundle) -> list[str]:
-    return list(bundle.option("files", []))
-
-
-def _allowed_extra(bundle: Bundle, path: str) -> bool:
-    patterns = list(bundle.option("extra_files_allowed", []) or [])
-    runs_dir = bundle.option("runs_dir")  # one run config per run, where the stage keeps them
-    if runs_dir:
-        patterns += [f"{runs_dir}/*.yaml", f"{runs_dir}/*.yml"]
-    for pattern in patterns:
-        if fnmatch.fnmatch(path, pattern):
-            return True
-    return False
-
-
-def counts_as_code(path: str) -> bool:
-    """Files that make up the experiment (docs, licences, lock files and dotfiles do not)."""
-    name = path.rsplit("/", 1)[-1]
-    return (
-        path.endswith(".py")
-        or path.startswith(("src/", "config/"))
-        or name in ("setup.py", "setup.cfg", "pyproject.toml")
-        or re.fullmatch(r"requirements.*\.txt", name) is not None
-    )
-
-
-@rule(
-    code="LAY001", name="required-file-missing", severity=ERROR,
-    consequence=CRASH,
-    criterion="The bundle contains every required file of the stage's layout.",
-    rationale="The pipeline runs `python -m src.main` with fixed paths; a missing file fails the "
-              "run at its first import or config read.",
-    invalid=[Example(files={k: v for k, v in _BASE_FILES.items() if k != "src/model.py"})],
-    valid=[Example(files=_BASE_FILES)],
-)
-def missing_file(bundle: Bundle) -> Iterator[Hit]:
-    for path in required_files(bundle):
-        if path not in bundle.files:
-            yield Hit(path, f"required file {path} is missing; add it (the {bundle.stage} layout is: "
-                            f"{', '.join(required_files(bundle))})")
-
-
-@rule(
-    code="LAY002", name="extra-file", severity=ERROR,
-    consequence=CRITERION,
-    criterion="No additional utility files, helper modules, or separate components: all "
-              "functionality lives in the required files.",
-    rationale="The pipeline copies only the required files; a helper module or `src/__init__.py` "
-              "is lost and any import of it fails.",
-    invalid=[Example(files={**_BASE_FILES, "src/utils.py": """
-        def helper():
-            return 1
-        """})],
-    valid=[Example(files={**_BASE_FILES, "README.md": "# notes\n"})],
-)
-def extra_file(bundle: Bundle) -> Iterator[Hit]:
-    required = set(required_files(bundle))
-    for path in bundle.paths():
-        if path in required or not counts_as_code(path) or _allowed_extra(bundle, path):
-            continue
-        yield Hit(path, f"{path} is not one of the required files; move its code into the required "
-                        "files and delete it")
-
-
-@rule(
-    code="LAY003", name="required-file-empty", severity=ERROR,
-    consequence=CRASH,
-    criterion="Every required file is implemented (no empty files).",
-    rationale="An empty module imports fine and then fails at the first attribute it should define.",
-    invalid=[Example(files={**_BASE_FILES, "src/model.py": "\n"})],
-    valid=[Example(files=_BASE_FILES)],
-)
-def empty_file(bundle: Bundle) -> Iterator[Hit]:
-    for path in required_files(bundle):
-        text = bundle.files.get(path)
-        if text is not None and not text.strip() and path not in bundle.unreadable:
-            yield Hit(path, f"{path} is empty; implement it")
-
-
+def main():
+    subprocess.run([sys.executable, str(Path(__file__).parent / "train.py")], check=True)
+"""
 _SIBLINGS = ("train", "evaluate", "preprocess", "model", "main")
 
 
@@ -122,29 +43,36 @@ _SIBLINGS = ("train", "evaluate", "preprocess", "model", "main")
               "import x` fails when src/utils.py is not in the bundle. A try/except ImportError pair "
               "passes when one branch imports a module the bundle has.",
     invalid=[
-        Example(files={**_BASE_FILES, "src/train.py": "from src.utils import set_seed\n"}, line=1, message='which is not in the bundle'),
-        Example(files={**_BASE_FILES, "src/train.py": "from model import Net\n"}, line=1),
-        Example(files={**_BASE_FILES, "src/train.py": "from .helpers import x\n"}, line=1),
-        Example(files={**_BASE_FILES, "src/train.py": """
+        Example(files={**BASE_FILES, "src/train.py": "from src.utils import set_seed\n"}, line=1, message='which is not in the bundle'),
+        Example(files={**BASE_FILES, "src/train.py": "from model import Net\n"}, line=1),
+        Example(files={**BASE_FILES, "src/train.py": "from .helpers import x\n"}, line=1),
+        Example(files={**BASE_FILES, "src/train.py": """
             import sys
             from pathlib import Path
             sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
             from model import Net
             """}, line=4, message="bare import of the sibling module model"),  # the repository root, not src/
-        Example(files={**_BASE_FILES, "src/train.py": """
+        Example(files={**BASE_FILES, "src/train.py": """
             import os
             import sys
             from model import Net
             sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
             """}, line=3),  # src/ goes on sys.path after the import
-        Example(files={**_BASE_FILES, "src/train.py": """
+        Example(files={**BASE_FILES, "src/train.py": """
             try:
                 from .helpers import x
             except ImportError:
                 from helpers import x
             """}, line=2, message="src/helpers.py"),  # neither branch finds a module
+        # started as a script by main: src/, not the repository root, is on sys.path, and no package
+        Example(files={**BASE_FILES, "src/main.py": _SCRIPT_MAIN, "src/train.py": "from src.model import Net\n",
+                       "src/model.py": "class Net:\n    pass\n"}, path="src/train.py", line=1,
+                message="is started as a script (src/main.py:6)"),
+        Example(files={**BASE_FILES, "src/main.py": _SCRIPT_MAIN, "src/train.py": "from .model import Net\n",
+                       "src/model.py": "class Net:\n    pass\n"}, path="src/train.py", line=1,
+                message="no parent package"),
     ],
-    valid=[Example(files={**_BASE_FILES, "src/train.py": """
+    valid=[Example(files={**BASE_FILES, "src/train.py": """
         from src.model import Net
         from . import preprocess
         """,
@@ -152,7 +80,7 @@ _SIBLINGS = ("train", "evaluate", "preprocess", "model", "main")
                               class Net:
                                   pass
                               """}),
-           Example(files={**_BASE_FILES, "src/train.py": """
+           Example(files={**BASE_FILES, "src/train.py": """
                import os
                import sys
                from pathlib import Path
@@ -163,7 +91,7 @@ _SIBLINGS = ("train", "evaluate", "preprocess", "model", "main")
                    sys.path.insert(0, HERE)
                from model import Net
                """}),  # src/ itself goes on sys.path first
-           Example(files={**_BASE_FILES, "src/train.py": """
+           Example(files={**BASE_FILES, "src/train.py": """
                try:
                    from .model import Net
                except ImportError:
@@ -172,15 +100,42 @@ _SIBLINGS = ("train", "evaluate", "preprocess", "model", "main")
                    import preprocess
                except ModuleNotFoundError:
                    from src import preprocess
-               """})],  # one branch works under `python -m src.main`
+               """}),  # one branch works under `python -m src.main`
+           # a script child: the repository root put on sys.path first, bare sibling imports (src/ is on
+           # sys.path), a relative import with a bare fallback
+           Example(files={**BASE_FILES, "src/main.py": _SCRIPT_MAIN, "src/model.py": "class Net:\n    pass\n",
+                          "src/train.py": """
+                              import sys
+                              from pathlib import Path
+                              sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+                              from src.model import Net
+                              from model import Net as Same
+                              try:
+                                  from .model import Net as Again
+                              except ImportError:
+                                  from model import Net as Again
+                              """})],
 )
 def unresolvable_import(bundle: Bundle) -> Iterator[Hit]:
     # `import evaluate` is Hugging Face's library when the project declares it.
     distributions = {d.name.lower() for d in declared(bundle) or []}
+    scripts: dict[str, ScriptLaunch] = {}
+    for launch in script_launches(bundle):
+        scripts.setdefault(launch.target, launch)
+    modules = _started_as_module(bundle)
     for source in bundle.python_files():
         if not source.path.startswith("src/"):
             continue
+        script = scripts.get(source.path)
+        failed: set[int] = set()  # one finding per import statement
         for imp in source.index.imports:
+            if script is not None:
+                failure = _fails_in_script(bundle, source, imp, script)
+                if failure is not None:
+                    if imp.stmt not in failed:
+                        failed.add(imp.stmt)
+                        yield Hit(source.path, failure, imp.node)
+                    continue
             problem = _unresolved(bundle, imp)
             if problem is None or _has_working_alternative(bundle, source, imp):
                 continue
@@ -189,12 +144,104 @@ def unresolvable_import(bundle: Bundle) -> Iterator[Hit]:
                 name = problem.target
                 if name in distributions or _own_directory_on_path(source, imp):
                     continue
+                if script is not None and source.path not in modules:
+                    continue  # only ever a script: its own directory (src/) is on sys.path
                 yield Hit(source.path, f"`{shown}` is a bare import of the sibling module {name}; it fails under "
                                        f"`python -m src.main`. Write `from src import {name}` or "
                                        f"`from src.{name} import …`", imp.node)
             else:
                 yield Hit(source.path, f"`{shown}` imports {problem.target}, which is not in the bundle; "
                                        "move the code into one of the required files", imp.node)
+
+
+def _started_as_module(bundle: Bundle) -> set[str]:
+    """Files that run as modules of the package: src/main.py, what `python -m src.x` starts, and
+    what another project file imports."""
+    out = {"src/main.py"}
+    for source in bundle.python_files():
+        if not source.ok:
+            continue
+        out.update(launch.target for launch in launches(source))
+        for imp in source.index.imports:
+            module = project_module(imp)
+            if module is None:
+                continue
+            out.add("/".join(module.split(".")) + ".py")
+            if imp.name is not None:
+                out.add("/".join(module.split(".") + [imp.name]) + ".py")
+    return out
+
+
+def _fails_in_script(bundle: Bundle, source: PythonSource, imp: Import, script: ScriptLaunch) -> Optional[str]:
+    """Why `imp` fails when `source` runs as the script `script` starts, or None."""
+    if imp.guarded and _script_alternative(bundle, source, imp):
+        return None
+    parent = bundle.python(script.parent)
+    line = parent.span(script.call.node).line if parent is not None and parent.ok else 1
+    started = f"{source.path} is started as a script ({script.parent}:{line})"
+    shown = f"from {'.' * imp.level}{imp.module} import {imp.name}" if imp.name else f"import {imp.module}"
+    if imp.level >= 1:
+        return (f"`{shown}`: {started}, so it has no parent package and the relative import raises \"ImportError: "
+                "attempted relative import with no known parent package\"; start it with `python -m "
+                f"src.{source.path[4:-3]}` from the repository root, or import `from src.… import …` with the "
+                "repository root on sys.path")
+    if project_module(imp) is None:
+        return None
+    if _repo_root_on_path(source, imp) or (parent is not None and parent.ok
+                                           and child_finds_src(parent.index, script.call)):
+        return None
+    return (f"`{shown}`: {started}, so its own directory src/, not the repository root, is on sys.path and "
+            "the import raises \"ModuleNotFoundError: No module named 'src'\"; start it with `python -m "
+            f"src.{source.path[4:-3]}` (cwd= the repository root), or insert the repository root into "
+            "sys.path before this import")
+
+
+def _script_alternative(bundle: Bundle, source: PythonSource, imp: Import) -> bool:
+    """The other branch of the import's try/except ImportError is a bare import of a sibling the
+    bundle has, which a script (src/ on sys.path) finds."""
+    index = source.index
+    for alt in index.imports:
+        if alt is imp or alt.alias != imp.alias or alt.level or project_module(alt) is not None:
+            continue
+        top = (alt.module or "").split(".")[0]
+        if f"src/{top}.py" in bundle.files and _same_try(index, imp, alt):
+            return True
+    return False
+
+
+def _same_try(index: Index, one: Import, other: Import) -> bool:
+    for ordinal, stmt in enumerate(index.statements):
+        if isinstance(stmt, cst.Try):
+            last = index.last_inside.get(ordinal, ordinal)
+            if ordinal < one.stmt <= last and ordinal < other.stmt <= last:
+                return True
+    return False
+
+
+def _names_repo_root(index: Index, expr: cst.CSTNode, scope: Optional[Function]) -> bool:
+    """`expr` is the directory above this file's: `Path(__file__).resolve().parent.parent`,
+    `Path(__file__).parents[1]`, `os.path.dirname(os.path.dirname(os.path.abspath(__file__)))`."""
+    expr = _unwrapped(index, expr, scope)
+    if isinstance(expr, cst.Attribute) and expr.attr.value == "parent":
+        return _names_own_directory(index, expr.value, scope)
+    if (isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Attribute)
+            and expr.value.attr.value == "parents" and len(expr.slice) == 1
+            and isinstance(expr.slice[0].slice, cst.Index) and literal(expr.slice[0].slice.value) == 1):
+        return _names_this_file(index, expr.value.value, scope)
+    if isinstance(expr, cst.Call) and _callee(index, expr, scope) == "os.path.dirname" and len(expr.args) == 1:
+        return _names_own_directory(index, expr.args[0].value, scope)
+    return False
+
+
+def _repo_root_on_path(source: PythonSource, imp: Import) -> bool:
+    index = source.index
+    for call in index.calls_to("sys.path.insert", "sys.path.append"):
+        if call.stmt >= imp.stmt:
+            continue
+        arg = call.positional(1 if call.method == "insert" else 0)
+        if arg is not None and _names_repo_root(index, arg, call.scope):
+            return True
+    return False
 
 
 _PATH_WRAPPERS = ("str", "os.fspath", "os.path.abspath", "os.path.realpath", "os.path.normpath",
@@ -331,19 +378,3 @@ def _unresolved(bundle: Bundle, imp: Import) -> Optional[Unresolved]:
     if path in bundle.files or package in bundle.files:
         return None
     return Unresolved(ImportProblem.MISSING, path, shown)
-
-
-@rule(
-    code="LAY005", name="unreadable-file", severity=ERROR,
-    consequence=CRASH,
-    criterion="Every file of the bundle is source text that can be reviewed: UTF-8, no NUL bytes, "
-              "of a reasonable size.",
-    rationale="A binary, non-UTF-8 or huge file cannot be what the pipeline meant to generate, and "
-              "Python refuses to import it; expreview reports it instead of guessing at its content.",
-    invalid=[Example(files={}, raw={"src/model.py": b"\x89PNG\r\n\x1a\n\x00\x00"}),
-             Example(files={}, raw={"src/model.py": "x = 'caf\u00e9'\n".encode("latin-1")})],
-    valid=[Example(files={}, raw={"src/model.py": "x = 'caf\u00e9'\n".encode("utf-8")})],
-)
-def unreadable_file(bundle: Bundle) -> Iterator[Hit]:
-    for path, reason in sorted(bundle.unreadable.items()):
-        yield Hit(path, f"{path} {reason}; it was not reviewed")
