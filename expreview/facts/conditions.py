@@ -28,6 +28,12 @@ def _enclosing(source: PythonSource, stmt: int, kinds: tuple[type, ...], scope: 
     return out
 
 
+def branch_tests(source: PythonSource, stmt: int, scope: Optional[Function]) -> list[cst.BaseExpression]:
+    """The tests of the `if`/`while` statements (in `scope`) whose body holds statement `stmt`."""
+    return [s.test for s in _enclosing(source, stmt, (cst.If, cst.While), scope)
+            if isinstance(s, (cst.If, cst.While))]
+
+
 def _main_guard(statement: cst.CSTNode) -> bool:
     """`if __name__ == "__main__":`, which runs when the program runs."""
     return isinstance(statement, cst.If) and isinstance(statement.test, cst.Comparison) and \

@@ -2,6 +2,8 @@
 (run_list, CFG002) and numbers PyYAML reads as numbers (yaml_numbers, CFG003). Derived: configured
 names the code's dispatch handles (configured_names, CFG004, following dispatch, dispatch_branches and
 config_origin), keys some file reads (unused_keys, CFG005), every run variation in both run configs
-(run_variations, CFG007). Hydra (hydra, CFG006, CFG008) and what Hydra itself composes (composition,
-CFG009). Importing this package registers the rules."""
-from . import composition, configured_names, hydra, run_list, run_variations, unused_keys, yaml_numbers, yaml_parse  # noqa: F401
+(run_variations, CFG007). Hydra (hydra, CFG006, CFG008), what Hydra itself composes (composition,
+CFG009) and runs that compute the same thing (same_runs, CFG010). Importing this package registers
+the rules."""
+from . import (composition, configured_names, hydra, run_list, run_variations, same_runs,  # noqa: F401
+               unused_keys, yaml_numbers, yaml_parse)

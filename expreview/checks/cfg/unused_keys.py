@@ -10,12 +10,12 @@ from expreview.findings import ADVICE, WARNING
 from expreview.rule import Example, Hit, rule
 
 
-_CONSUMED_BY_TOOLS = {"defaults", "hydra", "_target_", "_recursive_", "_convert_", "_partial_", "_self_"}
+CONSUMED_BY_TOOLS = {"defaults", "hydra", "_target_", "_recursive_", "_convert_", "_partial_", "_self_"}
 # Descriptive keys: they label a run (and reach WandB with the whole config), they tune nothing.
 _DESCRIPTIVE = {"run_id", "method", "description", "notes", "tags", "parameter_count", "comment", "paper"}
 
 
-def _names_the_code_uses(bundle: Bundle) -> set[str]:
+def names_the_code_uses(bundle: Bundle) -> set[str]:
     names: set[str] = set()
     for source in bundle.python_files():
         index = source.index
@@ -60,7 +60,7 @@ def _names_the_code_uses(bundle: Bundle) -> set[str]:
                               """})],
 )
 def config_key_unused(bundle: Bundle) -> Iterator[Hit]:
-    used = _names_the_code_uses(bundle)
+    used = names_the_code_uses(bundle)
     for doc in bundle.yaml_files():
         seen = set()
         for entry in doc.entries():
@@ -71,8 +71,8 @@ def config_key_unused(bundle: Bundle) -> Iterator[Hit]:
                     not isinstance(item, yaml.ScalarNode) for item in entry.node.value):
                 continue  # a list of entries (runs) is structure, not a parameter
             key = keys[-1]
-            if key in used or key in seen or key in _CONSUMED_BY_TOOLS or key in _DESCRIPTIVE \
-                    or keys[0] in _CONSUMED_BY_TOOLS:
+            if key in used or key in seen or key in CONSUMED_BY_TOOLS or key in _DESCRIPTIVE \
+                    or keys[0] in CONSUMED_BY_TOOLS:
                 continue
             seen.add(key)
             yield Hit(doc.path, f"`{'.'.join(keys)}` is set here but no file reads `{key}`; it changes nothing. "
