@@ -71,6 +71,54 @@ def test_cfg009_names_exactly_the_runs_hydra_cannot_compose(name):
 def test_the_composition_variants_really_fail_in_hydra():
     """The check above is not vacuous: the variants made for CFG009 fail in Hydra, the good fixture not."""
     assert hydra_failures(fixture_files("good")) == {}
-    for name in ("defaults-interpolation", "hydra-unknown-key", "run-id-parens"):
+    for name in ("defaults-interpolation", "hydra-unknown-key", "run-id-parens", "run-key-and-group"):
         assert hydra_failures(fixture_files(name)), name
     assert set(hydra_failures(fixture_files("run-id-parens"))) == {"comparative-2-mlp-digits (no-smoothing)"}
+
+
+def composed_with_run(files: dict[str, str], run: str):
+    """Hydra's config for `run`, with the run config merged at the root as the fixture's
+    load_run_config does (src/main.py), in struct mode as @hydra.main hands it over."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from omegaconf import OmegaConf, open_dict
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for path, text in files.items():
+            if path.startswith("config/") and path.endswith((".yaml", ".yml")):
+                target = Path(tmp, path)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+        GlobalHydra.instance().clear()
+        try:
+            with initialize_config_dir(version_base=None, config_dir=str(Path(tmp, "config"))):
+                cfg = compose(config_name="config", overrides=[f"run={run}", "results_dir=/tmp/x", "mode=full"])
+        finally:
+            GlobalHydra.instance().clear()
+        with open_dict(cfg):
+            cfg.merge_with(OmegaConf.load(Path(tmp, RUNS_DIR, f"{run}.yaml")))
+    return cfg
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_cfg006_paths_are_missing_in_what_hydra_composes(name):
+    """Every path a CFG006 finding names really is missing from the config Hydra composes (plus the
+    run config the fixture's code merges), and reading it raises OmegaConf's error."""
+    from omegaconf.errors import ConfigAttributeError, ConfigKeyError
+
+    files = fixture_files(name)
+    claims = [f for f in check(files).findings if f.code == "CFG006"]
+    runs = sorted(Path(p).stem for p in files if p.startswith(RUNS_DIR + "/") and p.endswith(".yaml"))
+    if not claims or not runs:
+        return
+    for finding in claims:
+        path = re.match(r"`cfg\.([\w.]+)`", finding.message).group(1)
+        for run in runs:
+            node = composed_with_run(files, run)
+            with pytest.raises((ConfigAttributeError, ConfigKeyError)):
+                for key in path.split("."):
+                    node = getattr(node, key)
+
+
+def test_cfg006_check_is_not_vacuous():
+    assert [f for f in check(fixture_files("cfg-path")).findings if f.code == "CFG006"]
