@@ -122,13 +122,16 @@ def hydra_compositions(bundle: Bundle) -> Optional[Composed]:
         return result
     flag = str(bundle.option("mode_flag", "mode"))
     modes = _MODES.get(flag, _MODES["mode"])
-    # Without a config/<flag>/ group the mode override only sets a value, so every mode composes the
-    # same way but for that value: compose the first mode and derive the others (half the time).
-    mode_is_group = any(p.startswith(f"config/{flag}/") for p in paths)
+    # The overrides of a key that is not a config group only set a value: when neither `run` nor the
+    # mode flag names a group (config/run/, config/<flag>/), every run composes as the first one does
+    # but for those values, so Hydra composes once and the others are derived from it; only parsing
+    # each run's overrides (a run id Hydra cannot parse fails on its own) is done per run.
+    values_only = not any(p.startswith((f"config/{flag}/", "config/run/")) for p in paths)
 
     # Imported here: hydra costs about 0.15 s to import, and only Hydra bundles with run configs need it.
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
@@ -143,23 +146,32 @@ def hydra_compositions(bundle: Bundle) -> Optional[Composed]:
         try:
             with warnings.catch_warnings(), initialize_config_dir(version_base=None, config_dir=config_dir, job_name="expreview"):
                 warnings.simplefilter("ignore")
+                parser = OverridesParser.create()
+                base: Optional[Composition] = None
                 for run_id, run_path in runs:
-                    first: Optional[Composition] = None
                     for mode in modes:
                         overrides = (f"run={run_id}", f"results_dir={RESULTS_DIR}", f"{flag}={mode}")
-                        if first is not None and not mode_is_group:
-                            result.compositions.append(_with_mode(first, mode, overrides, flag))
-                            continue
+                        if values_only:
+                            try:
+                                values = {o.key_or_group: o.value() for o in parser.parse_overrides(list(overrides))}
+                            except HydraException as exc:
+                                result.compositions.append(Composition(run_id, run_path, mode, overrides,
+                                                                       _message(exc, tmp), type(exc).__name__))
+                                continue
+                            if base is not None:
+                                result.compositions.append(_derived(base, run_id, run_path, mode, overrides, values))
+                                continue
                         try:
                             cfg = compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
                         except (HydraException, OmegaConfBaseException) as exc:
-                            first = Composition(run_id, run_path, mode, overrides, _message(exc, tmp),
-                                                type(exc).__name__, _full_key(exc))
+                            composition = Composition(run_id, run_path, mode, overrides, _message(exc, tmp),
+                                                      type(exc).__name__, _full_key(exc))
                         except Exception:  # noqa: BLE001 - not Hydra's verdict (a YAML error: CFG001)
-                            break
+                            return None
                         else:
-                            first = _composed(run_id, run_path, mode, overrides, cfg)
-                        result.compositions.append(first)
+                            composition = _composed(run_id, run_path, mode, overrides, cfg)
+                        base = composition
+                        result.compositions.append(composition)
         finally:
             GlobalHydra.instance().clear()
     return result
@@ -177,14 +189,15 @@ def _composed(run_id: str, run_path: str, mode: str, overrides: tuple[str, ...],
     return Composition(run_id, run_path, mode, overrides, config=data, chdir=chdir, run_dir=run_dir)
 
 
-def _with_mode(first: Composition, mode: str, overrides: tuple[str, ...], flag: str) -> Composition:
-    """`first` composed for another value of the mode flag (not a group: only the value differs)."""
+def _derived(base: Composition, run_id: str, run_path: str, mode: str, overrides: tuple[str, ...],
+             values: dict) -> Composition:
+    """`base` composed with other values for its value-only overrides (`run`, `results_dir`, the mode)."""
     config = None
-    if first.config is not None:
-        config = dict(first.config)
-        config[flag] = mode if flag == "mode" else mode == "true"
-    return Composition(first.run_id, first.run_path, mode, overrides, first.error, first.kind, first.full_key,
-                       config, first.chdir, first.run_dir)
+    if base.config is not None:
+        config = dict(base.config)
+        config.update(values)
+    return Composition(run_id, run_path, mode, overrides, base.error, base.kind, base.full_key,
+                       config, base.chdir, base.run_dir)
 
 
 def posixpath_stem(path: str) -> str:

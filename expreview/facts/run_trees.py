@@ -6,7 +6,6 @@ read from the code.
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -69,27 +68,23 @@ def code_mounts(bundle: Bundle) -> frozenset[tuple[str, ...]]:
     return frozenset(mounts)
 
 
-def _merge(into: dict, other: Any) -> dict:
+def _merged(tree: dict, other: Any) -> dict:
+    """`other` merged into `tree` as OmegaConf merges, without changing either: only the dicts on
+    the changed paths are new, the rest is shared (the trees are read, never written)."""
     if not isinstance(other, dict):
-        return into
+        return tree
+    out = dict(tree)
     for key, value in other.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            into[key] = _merge(dict(into[key]), value)
-        else:
-            into[key] = value
-    return into
+        current = out.get(key)
+        out[key] = _merged(current, value) if isinstance(value, dict) and isinstance(current, dict) else value
+    return out
 
 
 def _mounted(tree: dict, mount: tuple[str, ...], data: Any) -> dict:
-    out = copy.deepcopy(tree)
-    node = out
-    for key in mount:
-        child = node.get(key)
-        if not isinstance(child, dict):
-            child = node[key] = {}
-        node = child
-    _merge(node, copy.deepcopy(data))
-    return out
+    if not mount:
+        return _merged(tree, data)
+    child = tree.get(mount[0])
+    return {**tree, mount[0]: _mounted(child if isinstance(child, dict) else {}, mount[1:], data)}
 
 
 @bundle_fact
