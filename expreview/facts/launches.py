@@ -53,7 +53,7 @@ def launches(source: PythonSource) -> list[Launch]:
         if target is None:
             continue
         stmt = index.stmt_of.get(id(lst), -1)
-        scope = _scope_of_stmt(index, stmt)
+        scope = index.scope_of(stmt)
         flags = _option_strings(lst, index)
         var = _assigned_name(index, lst, stmt)
         if var is not None:
@@ -94,16 +94,6 @@ def _list_literals(index: Index) -> Iterator[cst.List]:
                 seen.add(id(candidate))
                 index.stmt_of[id(candidate)] = stmt
                 yield candidate
-
-
-def _scope_of_stmt(index: Index, stmt: int) -> Optional[Function]:
-    """The innermost function whose body holds statement `stmt`."""
-    best = None
-    for fn in index.functions:
-        first, last = index.statement_range(fn.node)
-        if first < stmt <= last and (best is None or fn.stmt > best.stmt):
-            best = fn
-    return best
 
 
 def _option_strings(node: cst.CSTNode, index: Optional[Index] = None) -> list[tuple[str, cst.CSTNode]]:

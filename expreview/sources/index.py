@@ -240,6 +240,15 @@ class Index:
         first = self.stmt_of.get(id(node), -1)
         return first, self.last_inside.get(first, first)
 
+    def scope_of(self, stmt: int) -> Optional[Function]:
+        """The innermost function whose body holds statement `stmt` (None: module level)."""
+        best = None
+        for fn in self.functions:
+            first, last = self.statement_range(fn.node)
+            if first < stmt <= last and (best is None or fn.stmt > best.stmt):
+                best = fn
+        return best
+
     def function(self, name: str) -> Optional[Function]:
         for fn in self.functions:
             if fn.name == name and fn.parent is None and fn.class_name is None:
