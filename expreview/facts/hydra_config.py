@@ -1,8 +1,8 @@
-"""What a Hydra program's config holds, and how the code reads and writes it.
+"""How a Hydra program's code reads and writes its config, and the raw config files.
 
-The config is `config/config.yaml` merged with each run config. Where a run config is mounted
-depends on the program (merged at the root with `OmegaConf.merge`, or selected as the config group
-`run`), so a path counts as existing when it exists under either mount. Names that hold the config
+What the config holds is Hydra's answer (facts.hydra_compose, facts.run_trees); `merged_configs`
+here, config.yaml merged with each run config under both mounts, is only the fallback for bundles
+that Hydra does not compose. Names that hold the config
 are the `@hydra.main` function's parameter, parameters annotated `DictConfig`, parameters named
 `cfg`/`config`, and local names bound to a sub-tree of one of those (`tcfg = cfg.training`).
 """
@@ -177,7 +177,8 @@ def base_config(bundle: Bundle) -> Optional[dict]:
 
 
 def merged_configs(bundle: Bundle) -> list[dict]:
-    """config.yaml merged with each run config, at the root and as `run` (both mounts)."""
+    """config.yaml merged with each run config, at the root and as `run` (both mounts): the fallback
+    of CFG006/CFG008 for bundles that Hydra does not compose (facts.run_trees answers the others)."""
     base = base_config(bundle) or {}
     runs = run_configs(bundle)
     if not runs:
