@@ -142,6 +142,14 @@ _CONFIG_ERRORS = ("ConfigAttributeError", "ConfigKeyError", "MissingMandatoryVal
                               "    if 'proposed' in cfg.run:\n        print(cfg.run.proposed.alpha)\n"
                               "    try:\n        print(cfg.run.proposed.alpha)\n    except ConfigAttributeError:\n        pass\n")},
                    options={"runs_dir": "config/run"}),
+           # a key of no run, read after `.get` or `OmegaConf.select` tested for it
+           Example(files={"config/config.yaml": GROUP_CONFIG, "config/run/r1.yaml": RUN, "src/main.py": GROUP_MAIN.replace(
+               "    return cfg.training.lr\n", "    if cfg.run.get('ablation') is not None:\n        print(cfg.run.ablation.depth)\n")},
+                   options={"runs_dir": "config/run"}),
+           Example(files={"config/config.yaml": GROUP_CONFIG, "config/run/r1.yaml": RUN, "src/main.py": GROUP_MAIN.replace(
+               "    return cfg.training.lr\n", "    if OmegaConf.select(cfg, 'run.ablation') is not None:\n        print(cfg.run.ablation.depth)\n")
+               .replace("from omegaconf import DictConfig", "from omegaconf import DictConfig, OmegaConf")},
+                   options={"runs_dir": "config/run"}),
            Example(files={"config/config.yaml": GROUP_CONFIG.replace("  - run: ???", "  - runs@run: r1"),
                           "config/runs/r1.yaml": RUN, "src/main.py": GROUP_MAIN.replace(
                               "    return cfg.training.lr\n",
