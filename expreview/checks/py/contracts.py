@@ -1,2 +1,171 @@
-"""PY006, PY007, PY009: calls, unpacking and uses of the bundle's own functions and classes."""
+"""PY006, PY007, PY009: calls, unpacking and uses of the bundle's own functions and classes, judged
+only where facts.bundle_defs resolves the callee for certain."""
 from __future__ import annotations
+
+from typing import Iterator, Optional
+
+import libcst as cst
+
+from expreview.bundle import Bundle
+from expreview.facts.bundle_defs import Callee, Signature, resolve_callee, signature
+from expreview.findings import CRASH, ERROR
+from expreview.rule import Example, Hit, rule
+from expreview.sources.index import Call
+
+_MODEL = '''
+class Net:
+    def __init__(self, width, depth=2):
+        self.width = width
+        self.depth = depth
+
+    def forward(self, x):
+        return x
+
+
+def build(width, *, dropout=0.0):
+    return Net(width)
+
+
+def split(data, fraction=0.2):
+    cut = int(len(data) * fraction)
+    return data[cut:], data[:cut], cut
+'''
+
+
+def _mismatch(sig: Signature, call: cst.Call) -> Optional[str]:
+    """Why Python would refuse to bind `call` to `sig` (TypeError), or None."""
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    keywords = [a.keyword.value for a in call.args if a.keyword is not None]
+    if any(a.star for a in call.args):
+        return None  # *args/**kwargs at the call: the count is not known
+    slots = [p for p in sig.params if p.kind in ("positional_only", "positional")]
+    if len(positional) > len(slots) and not sig.var_positional:
+        return (f"passes {len(positional)} positional argument{'s' * (len(positional) != 1)} to {sig.shown}, "
+                f"which takes {len(slots)}")
+    filled = {p.name for p in slots[:len(positional)]}
+    names = {p.name: p for p in sig.params}
+    for keyword in keywords:
+        param = names.get(keyword)
+        if param is None or param.kind in ("positional_only", "var_positional", "var_keyword"):
+            if not sig.var_keyword:
+                accepted = ", ".join(p.name for p in sig.params if p.kind in ("positional", "keyword_only")) or "none"
+                return f"passes `{keyword}=` to {sig.shown}, which has no such parameter (it takes: {accepted})"
+        elif keyword in filled:
+            return f"passes `{keyword}` to {sig.shown} both by position and as `{keyword}=`"
+    given = filled | set(keywords)
+    missing = [p.name for p in sig.params if p.required and p.kind not in ("var_positional", "var_keyword")
+               and p.name not in given]
+    if missing:
+        shown = ", ".join(f"`{m}`" for m in missing)
+        return f"calls {sig.shown} without the required argument{'s' * (len(missing) > 1)} {shown}"
+    return None
+
+
+def _callees(bundle: Bundle) -> Iterator[tuple[str, Call, Callee]]:
+    for source in bundle.python_files():
+        if not source.ok:
+            continue
+        for call in source.index.calls:
+            callee = resolve_callee(bundle, source, call)
+            if callee is not None:
+                yield source.path, call, callee
+
+
+@rule(
+    code="PY006", name="call-signature-mismatch", severity=ERROR,
+    consequence=CRASH,
+    criterion="Code is immediately executable: every call of a function or class of the bundle matches "
+              "its signature.",
+    rationale="Modules regenerated one by one stop agreeing: train passes `seq_len=` to a preprocess "
+              "function that no longer takes it, or five arguments where six are required; Python raises "
+              "TypeError when the line runs.",
+    invalid=[
+        Example(files={"src/model.py": _MODEL, "src/train.py": "from src.model import build\n\nmodel = build(64, seq_len=8)\n"},
+                path="src/train.py", line=3, message="passes `seq_len=`"),
+        Example(files={"src/model.py": _MODEL, "src/train.py": "from src.model import Net\n\nnet = Net()\n"},
+                path="src/train.py", line=3, message="without the required argument `width`"),
+        Example(files={"src/model.py": _MODEL, "src/train.py": "from src import model\n\nnet = model.Net(1, 2, 3)\n"},
+                path="src/train.py", line=3, message="passes 3 positional arguments"),
+        Example(files={"src/model.py": _MODEL + "\n\ndef train():\n    return build(1, 0.5)\n"},
+                path="src/model.py", line=20, message="which takes 1"),
+        Example(files={"src/model.py": """
+            from dataclasses import dataclass, field
+
+
+            @dataclass
+            class Settings:
+                lr: float
+                epochs: int = 3
+                tags: list = field(default_factory=list)
+
+
+            settings = Settings(epochs=2)
+            """}, path="src/model.py", line=11, message="`lr`"),
+        Example(files={"src/model.py": """
+            class Trainer:
+                def __init__(self, lr):
+                    self.lr = lr
+
+                def step(self, batch, momentum):
+                    return batch
+
+                def run(self, batch):
+                    return self.step(batch)
+            """}, path="src/model.py", line=9, message="`momentum`"),
+    ],
+    valid=[
+        Example(files={"src/model.py": _MODEL, "src/train.py": """
+            from functools import partial
+            from src.model import Net, build, split
+
+            net = Net(64, depth=3)
+            model = build(width=8, dropout=0.1)
+            args = (1,)
+            other = build(*args)
+            make = partial(build, 8)
+            third = make(dropout=0.2)
+            train, val, cut = split([1, 2, 3])
+            """}),
+        # decorators that may change the signature, *args/**kwargs, unknown bases, names rebound
+        Example(files={"src/model.py": """
+            import functools
+            import torch.nn as nn
+
+
+            def register(fn):
+                return fn
+
+
+            @register
+            def wrapped(a):
+                return a
+
+
+            def flexible(*args, **kwargs):
+                return args
+
+
+            class Block(nn.Module):
+                pass
+
+
+            def pick(x):
+                return x
+
+
+            wrapped(1, 2, 3)
+            flexible(1, 2, key=3)
+            Block(4, 5)
+            pick = functools.partial(pick, 1)
+            pick(2, 3)
+            """})],
+)
+def call_signature_mismatch(bundle: Bundle) -> Iterator[Hit]:
+    for path, call, callee in _callees(bundle):
+        sig = signature(bundle, callee)
+        if sig is None:
+            continue
+        problem = _mismatch(sig, call.node)
+        if problem is not None:
+            yield Hit(path, f"`{call.name}(…)` {problem}: Python raises TypeError when this line runs; "
+                            "pass what the callee takes, or change its signature and every caller", call.node)
