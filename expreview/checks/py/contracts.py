@@ -10,7 +10,7 @@ from expreview.bundle import Bundle
 from expreview.facts.bundle_defs import Callee, Signature, resolve_callee, signature
 from expreview.findings import CRASH, ERROR
 from expreview.rule import Example, Hit, rule
-from expreview.sources.index import Call
+from expreview.sources.index import Call, iter_children
 
 _MODEL = '''
 class Net:
@@ -169,3 +169,90 @@ def call_signature_mismatch(bundle: Bundle) -> Iterator[Hit]:
         if problem is not None:
             yield Hit(path, f"`{call.name}(…)` {problem}: Python raises TypeError when this line runs; "
                             "pass what the callee takes, or change its signature and every caller", call.node)
+
+
+def _own_nodes(fn: cst.FunctionDef) -> Iterator[cst.CSTNode]:
+    """The nodes of `fn`'s body, not those of functions, lambdas or classes defined in it."""
+    stack: list[cst.CSTNode] = [fn.body]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(c for c in iter_children(node) if not isinstance(c, (cst.FunctionDef, cst.Lambda, cst.ClassDef)))
+
+
+def returned_arity(fn: cst.FunctionDef) -> Optional[int]:
+    """The length of the tuple that every `return` of `fn` gives, when all give a tuple literal of
+    one length (None for a generator, a bare return, or any other returned value)."""
+    lengths = set()
+    for node in _own_nodes(fn):
+        if isinstance(node, (cst.Yield, cst.Await)):
+            return None
+        if isinstance(node, cst.Return):
+            value = node.value
+            if not isinstance(value, cst.Tuple) or any(isinstance(e, cst.StarredElement) for e in value.elements):
+                return None
+            lengths.add(len(value.elements))
+    return lengths.pop() if len(lengths) == 1 else None
+
+
+def _unpacked(statement: cst.CSTNode) -> Optional[tuple[int, cst.Call]]:
+    """(number of targets, call) for `a, b, c = f(...)` (no starred target)."""
+    if not isinstance(statement, cst.Assign) or len(statement.targets) != 1 or not isinstance(statement.value, cst.Call):
+        return None
+    target = statement.targets[0].target
+    if not isinstance(target, (cst.Tuple, cst.List)) or any(isinstance(e, cst.StarredElement) for e in target.elements):
+        return None
+    return len(target.elements), statement.value
+
+
+@rule(
+    code="PY007", name="unpacking-arity-mismatch", severity=ERROR,
+    consequence=CRASH,
+    criterion="Code is immediately executable: a bundle function's result is unpacked into as many names "
+              "as it returns.",
+    rationale="train unpacks four values from a preprocess function that returns three: ValueError "
+              "(\"not enough values to unpack\") the moment the line runs. Judged only when every `return` "
+              "of the function gives a tuple literal of one length.",
+    invalid=[Example(files={"src/model.py": _MODEL, "src/train.py": "from src.model import split\n\ntrain, val = split([1, 2])\n"},
+                     path="src/train.py", line=3, message="returns 3")],
+    valid=[Example(files={"src/model.py": _MODEL + """
+
+def loaders(data, with_test):
+    if with_test:
+        return data, data, data
+    return data, data
+
+
+def stream(data):
+    for item in data:
+        yield item, item
+""", "src/train.py": """
+from src.model import loaders, split, stream
+
+train, val, cut = split([1, 2])
+a, b = loaders([1], False)
+first, *rest = split([1])
+x, y = next(stream([1]))
+"""})],
+)
+def unpacking_arity_mismatch(bundle: Bundle) -> Iterator[Hit]:
+    for source in bundle.python_files():
+        if not source.ok:
+            continue
+        calls = {id(c.node): c for c in source.index.calls}
+        for statement in source.index.statements:
+            found = _unpacked(statement)
+            if found is None or id(found[1]) not in calls:
+                continue
+            targets, node = found
+            call = calls[id(node)]
+            callee = resolve_callee(bundle, source, call)
+            if callee is None or not isinstance(callee.node, cst.FunctionDef):
+                continue
+            arity = returned_arity(callee.node)
+            if arity is None or arity == targets:
+                continue
+            line = callee.source.span(callee.node).line
+            yield Hit(source.path, f"unpacks `{call.name}(…)` into {targets} names, but `{callee.node.name.value}` "
+                                   f"({callee.source.path}:{line}) returns {arity} values on every path: Python raises "
+                                   f"ValueError here; unpack {arity} names, or return {targets}", node)
