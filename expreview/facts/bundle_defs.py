@@ -244,3 +244,75 @@ def signature(bundle: Bundle, callee: Callee) -> Optional[Signature]:
     if decorators:
         return None
     return Signature((), shown)  # object.__init__: no arguments
+
+
+def _bundle_class(bundle: Bundle, source: PythonSource, name: str) -> Optional[tuple[PythonSource, cst.ClassDef]]:
+    """The bundle class a base-class name refers to, in the same file or imported from a project module."""
+    local = [d for d in _top_defs(source, name) if isinstance(d, cst.ClassDef)]
+    if len(local) == 1:
+        return source, local[0]
+    imports = [i for i in source.index.imports if i.alias == name and i.name is not None]
+    if len(imports) == 1:
+        module = project_module(imports[0])
+        found = _unique_def(bundle, _file_of(bundle, module), imports[0].name or "") if module else None
+        if found is not None and isinstance(found[1], cst.ClassDef):
+            return found[0], found[1]
+    return None
+
+
+def class_members(bundle: Bundle, source: PythonSource, cls: cst.ClassDef, depth: int = 0) -> Optional[set[str]]:
+    """Every attribute name instances of `cls` have: its class body's names, `self.x = …` in its
+    methods, and the same of its bundle base classes; None when that cannot be known (a base that is
+    not a bundle class, `__getattr__`, `__slots__`, `setattr`/`__dict__` on self, a metaclass,
+    decorators)."""
+    if depth > 5 or cls.keywords or cls.decorators and not all(
+            d in _DATACLASS for d in _decorator_names(cls)):
+        return None
+    names: set[str] = set()
+    for base in cls.bases:
+        base_name = dotted_name(base.value)
+        if base_name == "object":
+            continue
+        found = _bundle_class(bundle, source, base_name) if base_name and "." not in base_name else None
+        if found is None:
+            return None
+        inherited = class_members(bundle, found[0], found[1], depth + 1)
+        if inherited is None:
+            return None
+        names |= inherited
+    for statement in cls.body.body:
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            names.add(statement.name.value)
+        elif isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Assign):
+                    for target in small.targets:
+                        names |= {n.value for n in _target_names(target.target)}
+                elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    names.add(small.target.value)
+    if names & {"__getattr__", "__getattribute__", "__slots__", "__setattr__"}:
+        return None
+    methods = [fn for fn in source.index.functions if fn.class_name == cls.name.value]
+    for attr in source.index.attributes:
+        fn = attr.scope
+        while fn is not None and fn.class_name is None:
+            fn = fn.parent
+        if fn is None or fn.class_name != cls.name.value:
+            continue
+        parts = attr.name.split(".")
+        if attr.store and len(parts) == 2 and parts[0] == "self":
+            names.add(parts[1])
+        elif parts[0] == "self" and len(parts) >= 2 and parts[1] == "__dict__":
+            return None
+    for call in source.index.calls:
+        if call.name in ("setattr", "vars") and call.scope in methods:
+            return None
+    return names
+
+
+def _target_names(node: cst.CSTNode) -> list[cst.Name]:
+    if isinstance(node, cst.Name):
+        return [node]
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return [n for e in node.elements for n in _target_names(e.value)]
+    return []

@@ -7,7 +7,7 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from expreview.bundle import Bundle
-from expreview.facts.bundle_defs import Callee, Signature, resolve_callee, signature
+from expreview.facts.bundle_defs import Callee, Signature, class_members, resolve_callee, signature
 from expreview.findings import CRASH, ERROR
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import Call, iter_children
@@ -256,3 +256,126 @@ def unpacking_arity_mismatch(bundle: Bundle) -> Iterator[Hit]:
             yield Hit(source.path, f"unpacks `{call.name}(…)` into {targets} names, but `{callee.node.name.value}` "
                                    f"({callee.source.path}:{line}) returns {arity} values on every path: Python raises "
                                    f"ValueError here; unpack {arity} names, or return {targets}", node)
+
+
+def _instance_class(bundle: Bundle, source, call: Call) -> Optional[tuple[Callee, set[str]]]:
+    """The bundle class `call` instantiates, with its members, when both are certain."""
+    callee = resolve_callee(bundle, source, call)
+    if callee is None or not isinstance(callee.node, cst.ClassDef):
+        return None
+    members = class_members(bundle, callee.source, callee.node)
+    return (callee, members) if members is not None else None
+
+
+def _set_anywhere(bundle: Bundle, attribute: str) -> bool:
+    """Some file assigns `<anything>.attribute = …` (an attribute set from outside the class)."""
+    for source in bundle.python_files():
+        if source.ok and any(a.store and a.name.split(".")[-1] == attribute for a in source.index.attributes):
+            return True
+    return False
+
+
+_TEE = """
+import sys
+
+
+class Tee:
+    def __init__(self, path):
+        self.file = open(path, "w")
+
+    def write(self, text):
+        self.file.write(text)
+        sys.stdout.write(text)
+"""
+
+
+@rule(
+    code="PY009", name="class-use-unsupported", severity=ERROR,
+    consequence=CRASH,
+    criterion="Code is immediately executable: the bundle's classes support the way the code uses them.",
+    rationale="`with Tee(...)` on a class without `__enter__`/`__exit__` raises TypeError (AttributeError "
+              "before Python 3.11); reading an attribute that no method, class body or base class defines "
+              "raises AttributeError. Judged only for classes whose bases are all in the bundle, without "
+              "`__getattr__`, `__slots__` or `setattr`.",
+    invalid=[Example(files={"src/train.py": _TEE + "\n\nwith Tee('log.txt') as tee:\n    tee.write('x')\n"},
+                     path="src/train.py", line=13, message="no `__enter__`"),
+             Example(files={"src/train.py": _TEE + "\n\ndef main():\n    tee = Tee('log.txt')\n    tee.flush()\n"},
+                     path="src/train.py", line=15, message="defines no attribute `flush`")],
+    valid=[Example(files={"src/train.py": _TEE + """
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.file.close()
+
+    def __getattr__(self, name):
+        return getattr(self.file, name)
+
+
+with Tee('log.txt') as tee:
+    tee.write('x')
+    tee.flush()
+"""}),
+           Example(files={"src/train.py": _TEE + """
+
+class Base:
+    def flush(self):
+        pass
+
+
+class Logged(Base):
+    pass
+
+
+def main(stream):
+    tee = Tee('log.txt')
+    tee.file.close()
+    tee.extra = 1
+    print(tee.extra)
+    logged = Logged()
+    logged.flush()
+    with stream:
+        pass
+"""})],
+)
+def class_use_unsupported(bundle: Bundle) -> Iterator[Hit]:
+    for source in bundle.python_files():
+        if not source.ok:
+            continue
+        index = source.index
+        calls = {id(c.node): c for c in index.calls}
+        for statement in index.statements:
+            if not isinstance(statement, cst.With) or statement.asynchronous is not None:
+                continue
+            for item in statement.items:
+                call = calls.get(id(item.item))
+                found = _instance_class(bundle, source, call) if call is not None else None
+                if found is None:
+                    continue
+                callee, members = found
+                lacking = [m for m in ("__enter__", "__exit__") if m not in members]
+                if lacking:
+                    line = callee.source.span(callee.node).line
+                    yield Hit(source.path, f"`with {call.name}(…)`: `{callee.node.name.value}` ({callee.source.path}:"
+                                           f"{line}) has no {' or '.join(f'`{m}`' for m in lacking)}, so Python raises "
+                                           "TypeError here; define both methods, or use `contextlib.closing` / "
+                                           "a try/finally", item.item)
+        for fn in index.functions:
+            for name, values in fn.assigns.items():
+                if len(values) != 1 or not isinstance(values[0], cst.Call) or id(values[0]) not in calls:
+                    continue
+                found = _instance_class(bundle, source, calls[id(values[0])])
+                if found is None:
+                    continue
+                callee, members = found
+                for attr in index.attributes:
+                    parts = attr.name.split(".")
+                    if attr.scope is not fn or attr.store or len(parts) < 2 or parts[0] != name:
+                        continue
+                    if parts[1] in members or _set_anywhere(bundle, parts[1]):
+                        continue
+                    line = callee.source.span(callee.node).line
+                    yield Hit(source.path, f"`{name}.{parts[1]}`: `{callee.node.name.value}` ({callee.source.path}:"
+                                           f"{line}) defines no attribute `{parts[1]}` (not in its class body, its "
+                                           f"methods' `self.{parts[1]} = …`, or its bases), so Python raises "
+                                           "AttributeError here; define it, or use the attribute it has", attr.node)
