@@ -135,7 +135,7 @@ def resolve_callee(bundle: Bundle, source: PythonSource, call: Call) -> Optional
         found = _unique_def(bundle, _file_of(bundle, module), imports[0].name or "") if module else None
         return Callee(found[0], found[1], isinstance(found[1], cst.ClassDef)) if found else None
     if len(parts) == 2 and parts[0] in ("self", "cls") and call.scope is not None:
-        method = call.scope
+        method: Optional[Function] = call.scope
         while method is not None and method.class_name is None:
             method = method.parent
         if method is None or method.class_name is None or _subclassed(bundle, method.class_name):

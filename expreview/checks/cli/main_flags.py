@@ -24,7 +24,13 @@ _MAIN_OK = (
               "`--results-dir <path>` argument.",
     rationale="The pipeline calls `python -m src.main --smoke-test --results-dir …`; argparse "
               "exits with status 2 on a flag it does not know.",
-    invalid=[Example(files={MAIN: _MAIN_OK.replace("--results-dir", "--output")}, line=7)],
+    invalid=[Example(files={MAIN: _MAIN_OK.replace("--results-dir", "--output")}, line=7),
+             # a flag defined only on a subparser is not a flag of `python -m src.main`
+             Example(files={MAIN: _MAIN_OK.replace("    g.add_argument('--smoke-test', action='store_true')\n",
+                                                   "    sub = p.add_subparsers(dest='command')\n"
+                                                   "    run = sub.add_parser('run')\n"
+                                                   "    run.add_argument('--smoke-test', action='store_true')\n")},
+                     message="defined on a subcommand's parser")],
     valid=[Example(files={MAIN: _MAIN_OK})],
 )
 def main_flags(bundle: Bundle) -> Iterator[Hit]:
@@ -32,11 +38,13 @@ def main_flags(bundle: Bundle) -> Iterator[Hit]:
     if source is None:
         return
     spec = parser_spec(source)
-    defined = spec.options if spec else []
+    defined = spec.top_level_options if spec else []
     where = spec.flags[0].node if spec and spec.flags else None
     # the flags the asked prompt names (older prompts did not ask for --results-dir)
     for flag in bundle.option("main_flags", ["--smoke-test", "--full-experiment", "--results-dir"]):
         if flag not in defined:
             how = "no argparse parser" if spec is None else f"only {', '.join(defined) or 'no options'}"
+            if spec is not None and flag in spec.options:
+                how += f"; `{flag}` is defined on a subcommand's parser, so `python -m src.main {flag}` exits with \"unrecognized arguments\""
             yield Hit(MAIN, f"src/main.py does not accept `{flag}` (it defines {how}); add "
                             f"`parser.add_argument(\"{flag}\", …)`", where)

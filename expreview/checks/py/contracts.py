@@ -350,7 +350,7 @@ def class_use_unsupported(bundle: Bundle) -> Iterator[Hit]:
             for item in statement.items:
                 call = calls.get(id(item.item))
                 found = _instance_class(bundle, source, call) if call is not None else None
-                if found is None:
+                if found is None or call is None:
                     continue
                 callee, members = found
                 lacking = [m for m in ("__enter__", "__exit__") if m not in members]
