@@ -70,6 +70,8 @@ def parser_spec(source: PythonSource) -> Optional[ParserSpec]:
     spec = ParserSpec()
     subparsers = _bound_to(index, lambda c: c.method == "add_subparsers")
     commands = _bound_to(index, lambda c: c.method == "add_parser" and c.name.split(".")[0] in subparsers)
+    commands |= _bound_to(index, lambda c: c.method in ("add_mutually_exclusive_group", "add_argument_group")
+                          and c.name.split(".")[0] in commands)  # a group of a subcommand's parser
     for call in index.calls:
         if not call.name.endswith(".add_argument"):
             continue

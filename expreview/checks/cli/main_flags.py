@@ -44,7 +44,9 @@ def main_flags(bundle: Bundle) -> Iterator[Hit]:
     for flag in bundle.option("main_flags", ["--smoke-test", "--full-experiment", "--results-dir"]):
         if flag not in defined:
             how = "no argparse parser" if spec is None else f"only {', '.join(defined) or 'no options'}"
+            at = where
             if spec is not None and flag in spec.options:
+                at = next(f.node for f in spec.flags if flag in f.names)
                 how += f"; `{flag}` is defined on a subcommand's parser, so `python -m src.main {flag}` exits with \"unrecognized arguments\""
             yield Hit(MAIN, f"src/main.py does not accept `{flag}` (it defines {how}); add "
-                            f"`parser.add_argument(\"{flag}\", …)`", where)
+                            f"`parser.add_argument(\"{flag}\", …)`", at)
