@@ -1,0 +1,115 @@
+"""Which files the bundle's code reads and writes, by the name of the file (the last path
+component, `*` where an f-string or a name fills it in: `f"{run_id}_metrics.json"` is
+`*_metrics.json`), followed through names assigned once, `Path(...)`, `/` joins, os.path.join and
+f-strings. A write whose name cannot be followed is opaque: it may write any file."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+import libcst as cst
+
+from expreview.bundle import Bundle
+from expreview.facts.cache import bundle_fact
+from expreview.facts.values import resolve
+from expreview.sources.index import Call, Function, Index, dotted_name, string_value
+from expreview.sources.pyfile import PythonSource
+
+_READ_CALLS = {"pd.read_csv", "pandas.read_csv", "pd.read_json", "pandas.read_json", "np.load", "numpy.load",
+               "torch.load", "pickle.load", "joblib.load", "pd.read_pickle", "pandas.read_pickle"}
+_WRITE_CALLS = {"np.save", "numpy.save", "np.savez", "numpy.savez", "np.savetxt", "numpy.savetxt", "torch.save",
+                "joblib.dump", "shutil.copy", "shutil.copyfile", "shutil.copy2", "shutil.move", "os.rename",
+                "os.replace", "urllib.request.urlretrieve"}
+_NAMED_BY_FIRST = {"savefig", "to_csv", "to_json", "to_parquet", "to_pickle", "save"}  # `df.to_csv(path)`
+_NAMED_BY_RECEIVER = {"write_text", "write_bytes", "touch"}  # `path.write_text(...)`
+# Writers of files whose names the call does not show (a model directory, a download, an archive).
+_OPAQUE = {"save_pretrained", "save_model", "save_state", "download", "extractall", "save_to_disk",
+           "download_file", "hf_hub_download", "snapshot_download", "export", "copytree"}
+_WRAPPERS = ("str", "os.fspath", "Path", "pathlib.Path", "os.path.abspath", "os.path.realpath", "os.path.expanduser")
+_FIGURES = (".pdf", ".png", ".svg", ".jpg", ".jpeg", ".eps")
+_PLACEHOLDER = re.compile(r"\{[^}]*\}")
+
+
+@dataclass(frozen=True)
+class FileUse:
+    source: PythonSource
+    name: Optional[str]  # the file name pattern; None for an opaque write
+    write: bool
+    call: Call
+
+    @property
+    def kinds(self) -> Optional[tuple[str, ...]]:
+        """The extensions an opaque write can produce (None: any)."""
+        if self.call.method == "savefig":
+            return _FIGURES
+        if self.call.name.endswith("OmegaConf.save"):
+            return (".yaml", ".yml")
+        return None
+
+
+def file_name(index: Index, expr: cst.CSTNode, scope: Optional[Function], depth: int = 0) -> Optional[str]:
+    """The name pattern of the file `expr` names, or None when it cannot be followed."""
+    if depth > 8:
+        return None
+    expr = resolve(index, expr, scope)
+    text = string_value(expr)
+    if text is not None:
+        last = _PLACEHOLDER.sub("*", text.replace("\\", "/")).rstrip("/").rsplit("/", 1)[-1]
+        return last if last and last.strip("*") else None
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+        return file_name(index, expr.right, scope, depth + 1)
+    if isinstance(expr, cst.Call):
+        name = dotted_name(expr.func)
+        if name in _WRAPPERS and len(expr.args) == 1:
+            return file_name(index, expr.args[0].value, scope, depth + 1)
+        if name == "os.path.join" and expr.args:
+            return file_name(index, expr.args[-1].value, scope, depth + 1)
+        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("resolve", "absolute", "expanduser"):
+            return file_name(index, expr.func.value, scope, depth + 1)
+    return None
+
+
+def _mode(call: Call) -> str:
+    given = call.keyword("mode") or call.positional(1)
+    text = string_value(given) if given is not None else None
+    return text if text is not None else ("r" if given is None else "?")
+
+
+def _uses(source: PythonSource) -> list[FileUse]:
+    index = source.index
+    out = []
+    for call in index.calls:
+        func = call.node.func
+        receiver = func.value if isinstance(func, cst.Attribute) else None
+        if call.qualname in ("open", "builtins.open", "io.open", "codecs.open") or call.name == "open":
+            target = call.positional(0) or call.keyword("file")
+            if target is None:
+                continue
+            mode = _mode(call)
+            write = mode == "?" or any(ch in mode for ch in "wax+")
+            out.append(FileUse(source, file_name(index, target, call.scope), write, call))
+        elif receiver is not None and call.method == "open":
+            given = call.positional(0) or call.keyword("mode")
+            mode = (string_value(given) or "?") if given is not None else "r"
+            write = mode == "?" or any(ch in mode for ch in "wax+")
+            out.append(FileUse(source, file_name(index, receiver, call.scope), write, call))
+        elif receiver is not None and call.method in ("read_text", "read_bytes"):
+            out.append(FileUse(source, file_name(index, receiver, call.scope), False, call))
+        elif call.qualname in _READ_CALLS and call.node.args:
+            out.append(FileUse(source, file_name(index, call.node.args[0].value, call.scope), False, call))
+        elif call.qualname in _WRITE_CALLS:
+            target = call.positional(1)
+            out.append(FileUse(source, file_name(index, target, call.scope) if target is not None else None, True, call))
+        elif call.method in _NAMED_BY_FIRST and call.node.args and call.qualname not in ("json.dump", "yaml.dump"):
+            out.append(FileUse(source, file_name(index, call.node.args[0].value, call.scope), True, call))
+        elif receiver is not None and call.method in _NAMED_BY_RECEIVER:
+            out.append(FileUse(source, file_name(index, receiver, call.scope), True, call))
+        elif call.method in _OPAQUE:
+            out.append(FileUse(source, None, True, call))
+    return out
+
+
+@bundle_fact
+def file_uses(bundle: Bundle) -> list[FileUse]:
+    return [use for source in bundle.python_files() if source.ok for use in _uses(source)]
