@@ -1,5 +1,6 @@
 """OUT004: a file that one module reads by name and no module writes (evaluate opens `results.json`
-while train writes `history.json`). Judged for the files modules hand each other: results,
+while train writes `history.json`), or a key read from another module's JSON that its writer never
+puts (facts.file_io). Judged for the files modules hand each other: results,
 metrics and histories in JSON, CSV, NumPy, pickle or torch form. Silent when some module writes a
 matching name (`*_metrics.json` matches `proposed_metrics.json`), when the file is one of the
 bundle's own (a config), when a writer the analysis cannot name exists (`save_pretrained`, a
@@ -14,10 +15,10 @@ import libcst as cst
 
 from expreview.bundle import Bundle
 from expreview.facts.conditions import branch_tests, caught
-from expreview.facts.file_io import FileUse, file_name, file_uses
+from expreview.facts.file_io import FileUse, file_name, file_uses, json_key_reads, json_written_keys
 from expreview.findings import CRASH, ERROR
 from expreview.rule import Example, Hit, rule
-from expreview.sources.index import dotted_name, iter_subtree
+from expreview.sources.index import dotted_name, iter_subtree, string_value
 
 # The kinds of files that modules of a pipeline write for one another.
 _HANDED_OVER = (".json", ".jsonl", ".csv", ".npy", ".npz", ".pkl", ".pickle", ".pt", ".pth")
@@ -74,16 +75,57 @@ def load(results_dir, run_id):
 '''
 
 
+_KEY_ERRORS = ("KeyError", "LookupError", "Exception", "BaseException")
+
+
+def _tested_keys(source) -> set[str]:
+    """Keys the file tests for or reads with a default: `"k" in data`, `data.get("k")`."""
+    index = source.index
+    keys = {s.value for s in index.strings if id(s.node) in index.compared}
+    for call in index.calls:
+        if call.method in ("get", "pop", "setdefault") and call.node.args:
+            value = string_value(call.node.args[0].value)
+            if value is not None:
+                keys.add(value)
+    return keys
+
+
+_TRAIN_KEYS = '''
+import json
+import os
+
+
+def save(run_dir, best):
+    results = {"run_id": os.path.basename(run_dir), "best_val_metric": best}
+    results["epochs"] = 3
+    with open(os.path.join(run_dir, "results.json"), "w") as f:
+        json.dump(results, f)
+'''
+_EVALUATE_KEYS = '''
+import json
+import os
+
+
+def best(run_dir):
+    with open(os.path.join(run_dir, "results.json")) as f:
+        data = json.load(f)
+    return data["best_val_accuracy"], data["epochs"]
+'''
+
+
 @rule(
-    code="OUT004", name="file-never-written", severity=ERROR,
+    code="OUT004", name="file-or-key-never-written", severity=ERROR,
     consequence=CRASH,
     criterion="Code is immediately executable: every file a module reads from another is one that some "
-              "module writes.",
-    rationale="Modules regenerated separately stop agreeing on file names: evaluate opens results.json "
-              "while train writes history.json, and evaluation dies with FileNotFoundError after every "
-              "training run has finished.",
+              "module writes, and every key it reads from another module's JSON is one the writer puts.",
+    rationale="Modules regenerated separately stop agreeing: evaluate opens results.json while train writes "
+              "history.json (FileNotFoundError), or reads `best_val_accuracy` from a results.json whose writer "
+              "puts `best_val_metric` (KeyError), after every training run has finished. Keys are judged only "
+              "when every writer of that file puts a dict whose keys are all known.",
     invalid=[Example(files={"src/train.py": _TRAIN, "src/evaluate.py": _EVALUATE}, path="src/evaluate.py", line=6,
-                     message="`results.json`")],
+                     message="`results.json`"),
+             Example(files={"src/train.py": _TRAIN_KEYS, "src/evaluate.py": _EVALUATE_KEYS}, path="src/evaluate.py",
+                     line=8, message="`best_val_accuracy`")],
     valid=[Example(files={"src/train.py": _TRAIN, "src/evaluate.py": _EVALUATE.replace("results.json", "history.json")}),
            # a pattern written, the read guarded, a writer that names no file, a config of the bundle
            Example(files={"src/train.py": _TRAIN.replace('"history.json"', 'f"{run_id}_history.json"'),
@@ -95,7 +137,14 @@ def load(results_dir, run_id):
            Example(files={"src/train.py": _TRAIN + "\n\ndef export(model, out):\n    model.save_pretrained(out)\n",
                           "src/evaluate.py": _EVALUATE.replace("results.json", "config.json")}),
            Example(files={"src/train.py": _TRAIN, "src/evaluate.py": _EVALUATE.replace("results.json", "runs.json"),
-                          "config/runs.json": "[]\n"})],
+                          "config/runs.json": "[]\n"}),
+           # keys: the one the writer puts, a default, a writer whose keys are not all known
+           Example(files={"src/train.py": _TRAIN_KEYS, "src/evaluate.py": _EVALUATE_KEYS.replace(
+               'data["best_val_accuracy"]', 'data["best_val_metric"]')}),
+           Example(files={"src/train.py": _TRAIN_KEYS, "src/evaluate.py": _EVALUATE_KEYS.replace(
+               'data["best_val_accuracy"]', 'data.get("best_val_accuracy", data["best_val_metric"])')}),
+           Example(files={"src/train.py": _TRAIN_KEYS.replace('    results["epochs"] = 3\n', "    results.update(extra)\n"),
+                          "src/evaluate.py": _EVALUATE_KEYS})],
 )
 def file_never_written(bundle: Bundle) -> Iterator[Hit]:
     uses = file_uses(bundle)
@@ -122,3 +171,27 @@ def file_never_written(bundle: Bundle) -> Iterator[Hit]:
         yield Hit(use.source.path, f"reads `{name}`, which no module of the bundle writes ({hint}), so this raises "
                                    "FileNotFoundError when it runs; read the file the writer produces, or write "
                                    "this one", use.call.node)
+    yield from _key_hits(bundle)
+
+
+def _key_hits(bundle: Bundle) -> Iterator[Hit]:
+    written = json_written_keys(bundle)
+    for source in bundle.python_files():
+        if not source.ok or not source.path.startswith("src/"):
+            continue
+        tested = _tested_keys(source)
+        reported = set()
+        for read in json_key_reads(source):
+            writers = [keys for name, keys in written.items() if _matches(read.file, name)]
+            if not writers or any(keys is None for keys in writers):
+                continue
+            keys = set().union(*[k for k in writers if k is not None])
+            if read.key in keys or read.key in tested or (read.file, read.key) in reported:
+                continue
+            if caught(source, read.stmt, read.scope, _KEY_ERRORS):
+                continue
+            reported.add((read.file, read.key))
+            shown = ", ".join(f"`{k}`" for k in sorted(keys)[:6]) + (", …" if len(keys) > 6 else "")
+            yield Hit(source.path, f"reads `{read.key}` from `{read.file}`, whose writer puts only {shown}, so this "
+                                   "raises KeyError when it runs; read a key the writer puts, or write this one",
+                      read.node)
