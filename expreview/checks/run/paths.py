@@ -3,12 +3,16 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import libcst as cst
+
 from expreview.bundle import Bundle
 from expreview.checks.run.common import MAIN, SEQUENTIAL_MAIN
+from expreview.facts.flow import may_hold
 from expreview.facts.launches import launches
 from expreview.findings import CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
-from expreview.sources.index import Index
+from expreview.sources.index import dotted_name
+from expreview.sources.pyfile import PythonSource
 
 
 # -- RUN001 ------------------------------------------------------------------
@@ -42,6 +46,26 @@ def main_reads_configs(bundle: Bundle) -> Iterator[Hit]:
 
 # -- RUN004 ------------------------------------------------------------------
 
+_TEE_THREAD = '''
+
+import threading
+
+
+def pump(pipe, log, sink):
+    for line in iter(pipe.readline, ""):
+        log.write(line)
+        sink.write(line)
+
+
+def tee_run(cmd, log):
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    thread = threading.Thread(target=pump, args=(proc.stdout, log, sys.stdout))
+    thread.start()
+    proc.wait()
+    thread.join()
+'''
+
+
 @rule(
     code="RUN004", name="run-logs", severity=ERROR,
     consequence=CRITERION,
@@ -50,8 +74,20 @@ def main_reads_configs(bundle: Bundle) -> Iterator[Hit]:
     rationale="The per-run logs are the record of what each run printed; forwarding keeps the "
               "pipeline's own log complete.",
     invalid=[Example(files={MAIN: SEQUENTIAL_MAIN.replace("stdout.log", "out.txt")}, line=1),
-             Example(files={MAIN: SEQUENTIAL_MAIN.replace("        sys.stdout.write(stdout)\n        sys.stderr.write(stderr)\n", "")}, line=1)],
-    valid=[Example(files={MAIN: SEQUENTIAL_MAIN})],
+             Example(files={MAIN: SEQUENTIAL_MAIN.replace("        sys.stdout.write(stdout)\n        sys.stderr.write(stderr)\n", "")}, line=1),
+             # a tee helper handed sys.stdout by its thread that only writes the log
+             Example(files={MAIN: SEQUENTIAL_MAIN.replace("        sys.stdout.write(stdout)\n        sys.stderr.write(stderr)\n", "")
+                            + _TEE_THREAD.replace("        sink.write(line)\n", "")}, line=1,
+                     message="not to main's own stdout/stderr")],
+    valid=[Example(files={MAIN: SEQUENTIAL_MAIN}),
+           Example(files={MAIN: SEQUENTIAL_MAIN.replace("        sys.stdout.write(stdout)\n        sys.stderr.write(stderr)\n", "")
+                          + _TEE_THREAD}),
+           # streams in a list, and a wrapper object built around sys.stdout
+           Example(files={MAIN: SEQUENTIAL_MAIN.replace("        sys.stdout.write(stdout)\n        sys.stderr.write(stderr)\n", "")
+                          + _TEE_THREAD.replace("(proc.stdout, log, sys.stdout)", "(proc.stdout, log, [sys.stdout])").replace(
+                              "        sink.write(line)\n", "        for stream in sink:\n            stream.write(line)\n")}),
+           Example(files={MAIN: SEQUENTIAL_MAIN.replace("        sys.stdout.write(stdout)\n        sys.stderr.write(stderr)\n", "")
+                          + _TEE_THREAD.replace("(proc.stdout, log, sys.stdout)", "(proc.stdout, log, Tee(sys.stdout))")})],
 )
 def run_logs(bundle: Bundle) -> Iterator[Hit]:
     source = bundle.parsed(MAIN)
@@ -65,13 +101,38 @@ def run_logs(bundle: Bundle) -> Iterator[Hit]:
         if not any(name in t for t in texts):
             yield Hit(MAIN, f"no child's output is written to {{results_dir}}/{{run_id}}/{name}; open that "
                             "file per run and copy the child's stream into it")
-    if not _forwards(index):
+    if not _forwards(source):
         yield Hit(MAIN, "the children's output goes only to the log files, not to main's own stdout/stderr; "
                         "also write each line to sys.stdout / sys.stderr")
 
 
-def _forwards(index: Index) -> bool:
-    if any(a.name.startswith(("sys.stdout", "sys.stderr", "sys.__stdout__", "sys.__stderr__")) for a in index.attributes):
+_PARENT_STREAMS = ("sys.stdout", "sys.stderr", "sys.__stdout__", "sys.__stderr__")
+
+
+def _is_parent_stream(node: cst.CSTNode) -> bool:
+    return dotted_name(node) in _PARENT_STREAMS or dotted_name(node).startswith(
+        tuple(f"{s}.buffer" for s in _PARENT_STREAMS))
+
+
+def _forwards(source: PythonSource) -> bool:
+    """Some line of the children's output reaches main's own stdout/stderr: a write to (or print
+    into) a stream that may hold sys.stdout/sys.stderr, followed through names and parameters (a
+    tee helper handed `sys.stdout` by its thread), or a print in the function that reads the pipes."""
+    index = source.index
+    for call in index.calls:
+        func = call.node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("write", "writelines", "buffer"):
+            if may_hold(source, func.value, call.scope, _is_parent_stream):
+                return True
+        target = call.keyword("file") if call.name == "print" else None
+        if target is not None and may_hold(source, target, call.scope, _is_parent_stream):
+            return True
+        if call.qualname in ("shutil.copyfileobj",) and len(call.node.args) > 1 and \
+                may_hold(source, call.node.args[1].value, call.scope, _is_parent_stream):
+            return True
+    # the child writes into main's streams itself (no capture)
+    if any(c.keyword("stdout") is not None and may_hold(source, c.keyword("stdout") or cst.Name("_"), c.scope,
+                                                        _is_parent_stream) for c in index.calls):
         return True
     if any("tee" in s.value.split() for s in index.strings):
         return True

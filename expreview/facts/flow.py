@@ -1,0 +1,75 @@
+"""Where a value can go inside one file: through names assigned once (facts.values.resolve), and
+through function parameters, from every call of the function, including the calls a thread or a
+pool makes (`threading.Thread(target=f, args=(a, b))`, `pool.submit(f, a, b)`). The rules ask
+"may this expression hold a value that <test> accepts?" instead of matching the shapes of the code
+that usually holds it. Collections hold their elements, loop variables what they loop over, and an
+object built by a call what the call was given (a `Tee(sys.stdout, log)` holds sys.stdout): the
+answer errs towards "may", so that rules built on it stay silent when unsure."""
+from __future__ import annotations
+
+from typing import Callable, Iterator, Optional
+
+import libcst as cst
+
+from expreview.facts.values import resolve
+from expreview.sources.index import Function, dotted_name, string_value
+from expreview.sources.pyfile import PythonSource
+
+Test = Callable[[cst.CSTNode], bool]
+_SUBMIT = ("submit", "apply_async", "run_in_executor")
+
+
+def _arguments_for(source: PythonSource, fn: Function, param: str) -> Iterator[tuple[cst.CSTNode, Optional[Function]]]:
+    """(argument, its scope) for every call of `fn` in its file that passes `param`."""
+    if param not in fn.params:
+        return
+    position = fn.params.index(param) - (1 if fn.params and fn.params[0] in ("self", "cls") else 0)
+    for call in source.index.calls:
+        args: list[cst.BaseExpression] = []
+        keywords: dict[str, cst.BaseExpression] = {}
+        if call.name == fn.name or call.name in (f"self.{fn.name}", f"cls.{fn.name}"):
+            args = [a.value for a in call.node.args if a.keyword is None and not a.star]
+            keywords = {a.keyword.value: a.value for a in call.node.args if a.keyword is not None}
+        elif dotted_name(call.keyword("target") or cst.Name("_")) == fn.name:  # Thread(target=fn, args=(...))
+            given = call.keyword("args")
+            if isinstance(given, (cst.Tuple, cst.List)):
+                args = [e.value for e in given.elements if isinstance(e, cst.Element)]
+            extra = call.keyword("kwargs")
+            if isinstance(extra, cst.Dict):
+                keywords = {k: e.value for e in extra.elements if isinstance(e, cst.DictElement)
+                            for k in [string_value(e.key)] if k}
+        elif call.method in _SUBMIT and call.node.args and dotted_name(call.node.args[0].value) == fn.name:
+            args = [a.value for a in call.node.args[1:] if a.keyword is None and not a.star]
+        else:
+            continue
+        if param in keywords:
+            yield keywords[param], call.scope
+        elif 0 <= position < len(args):
+            yield args[position], call.scope
+
+
+def may_hold(source: PythonSource, expr: cst.CSTNode, scope: Optional[Function], test: Test, depth: int = 0) -> bool:
+    """`expr` is, or may at run time hold, a value that `test` accepts."""
+    if depth > 6:
+        return False
+    value = resolve(source.index, expr, scope)
+    if test(value):
+        return True
+    if isinstance(value, (cst.List, cst.Tuple, cst.Set)):  # a collection holds what its elements hold
+        return any(may_hold(source, e.value, scope, test, depth + 1) for e in value.elements)
+    if isinstance(value, cst.Call):  # an object built from the value may hold it (`Tee(sys.stdout, log)`)
+        return any(may_hold(source, a.value, scope, test, depth + 1) for a in value.args)
+    if isinstance(value, cst.Name):
+        index = source.index
+        for ordinal, statement in enumerate(index.statements):  # `for stream in streams:`
+            if isinstance(statement, cst.For) and isinstance(statement.target, cst.Name) and \
+                    statement.target.value == value.value and index.scope_of(ordinal) is scope:
+                if may_hold(source, statement.iter, scope, test, depth + 1):
+                    return True
+        fn = scope
+        while fn is not None and value.value not in fn.params:
+            fn = fn.parent
+        if fn is not None:
+            return any(may_hold(source, arg, arg_scope, test, depth + 1)
+                       for arg, arg_scope in _arguments_for(source, fn, value.value))
+    return False
