@@ -10,10 +10,11 @@ import libcst as cst
 from expreview.bundle import Bundle
 from expreview.checks.run.common import MAIN, SEQUENTIAL_MAIN, SUBPROCESS_CALLS, bound_name
 from expreview.facts.call_graph import functions_called_in_loops, reachable
+from expreview.facts.flow import may_hold
 from expreview.facts.launches import Launch, launches
 from expreview.findings import CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
-from expreview.sources.index import Call, Function, Index, dotted_name
+from expreview.sources.index import Call, Function, Index, dotted_name, iter_subtree
 from expreview.sources.pyfile import PythonSource
 
 
@@ -54,8 +55,37 @@ def _per_run(index: Index, launch: Launch) -> bool:
     invalid=[Example(files={MAIN: """
         import subprocess, sys
         subprocess.run([sys.executable, '-m', 'src.train', '--all'])
-        """}, line=2)],
-    valid=[Example(files={MAIN: SEQUENTIAL_MAIN})],
+        """}, line=2),
+             # the command is built, but train runs inside main's own process
+             Example(files={MAIN: """
+                 import subprocess
+                 import sys
+                 from src.train import main as train_main
+
+
+                 def main(runs, results_dir):
+                     for run in runs:
+                         cmd = [sys.executable, '-m', 'src.train', '--run-id', run['run_id']]
+                         sys.argv = cmd[2:]
+                         train_main()
+                     subprocess.run([sys.executable, '-m', 'src.evaluate', '--results-dir', results_dir], check=True)
+                 """}, line=8, message="starts no subprocess with it")],
+    valid=[Example(files={MAIN: SEQUENTIAL_MAIN}),
+           # the command reaches Popen through a helper's parameter
+           Example(files={MAIN: """
+               import subprocess
+               import sys
+
+
+               def run_logged(cmd, log_dir):
+                   return subprocess.Popen(cmd).wait()
+
+
+               def main(runs, results_dir):
+                   for run in runs:
+                       cmd = [sys.executable, '-m', 'src.train', '--run-id', run['run_id']]
+                       run_logged(cmd, results_dir)
+               """})],
 )
 def train_per_run(bundle: Bundle) -> Iterator[Hit]:
     source = bundle.parsed(MAIN)
@@ -67,13 +97,35 @@ def train_per_run(bundle: Bundle) -> Iterator[Hit]:
         yield Hit(MAIN, "src/main.py never launches src.train; start `python -m src.train …` in a "
                         "subprocess once per run variation")
         return
-    if not index.calls_to(*SUBPROCESS_CALLS):
-        yield Hit(MAIN, "src/main.py builds a src.train command but starts no subprocess; run it with "
-                        "subprocess.Popen/run", train[0].node)
+    started = [l for l in train if _reaches_subprocess(source, l.node)]
+    if not started:
+        yield Hit(MAIN, "src/main.py builds a src.train command but starts no subprocess with it; run it with "
+                        "subprocess.Popen/run (calling train's code in main's own process is not a run of its own)",
+                  train[0].node)
         return
+    train = started
     if not any(_per_run(index, launch) for launch in train):
         yield Hit(MAIN, "src.train is launched once, not once per run variation; loop over the run "
                         "list and start one subprocess per run", train[0].node)
+
+
+def _reaches_subprocess(source: PythonSource, command: cst.CSTNode) -> bool:
+    """The command list is (part of) what some subprocess call starts, followed through names and
+    the parameters of helpers (`run_logged(cmd, …)` that calls `Popen(cmd)`)."""
+    def is_command(node: cst.CSTNode) -> bool:
+        return node is command or any(n is command for n in iter_subtree(node)) if isinstance(
+            node, (cst.BinaryOperation, cst.List)) else node is command
+
+    for call in source.index.calls:
+        if call.qualname not in SUBPROCESS_CALLS:
+            continue
+        given = call.positional(0) or call.keyword("args")
+        if given is not None and may_hold(source, given, call.scope, is_command):
+            return True
+        if call.qualname in ("os.execv", "os.execvp", "os.spawnv") and len(call.node.args) > 1 and \
+                may_hold(source, call.node.args[1].value, call.scope, is_command):
+            return True
+    return False
 
 
 # -- RUN003 ------------------------------------------------------------------
