@@ -57,10 +57,24 @@ def may_hold(source: PythonSource, expr: cst.CSTNode, scope: Optional[Function],
         return True
     if isinstance(value, (cst.List, cst.Tuple, cst.Set)):  # a collection holds what its elements hold
         return any(may_hold(source, e.value, scope, test, depth + 1) for e in value.elements)
-    if isinstance(value, cst.Call):  # an object built from the value may hold it (`Tee(sys.stdout, log)`)
-        return any(may_hold(source, a.value, scope, test, depth + 1) for a in value.args)
+    if isinstance(value, cst.Call):  # an object built from the value may hold it (`Tee(sys.stdout, log)`),
+        # and so does what a method of the value gives (`path.read_text()`, `path.open()`)
+        receiver = [value.func.value] if isinstance(value.func, cst.Attribute) else []
+        return any(may_hold(source, part, scope, test, depth + 1) for part in [a.value for a in value.args] + receiver)
+    if isinstance(value, cst.IfExp):
+        return any(may_hold(source, branch, scope, test, depth + 1) for branch in (value.body, value.orelse))
+    if isinstance(value, cst.BinaryOperation):  # `root / "config/full.yaml"`, `prefix + name`
+        return any(may_hold(source, side, scope, test, depth + 1) for side in (value.left, value.right))
+    if isinstance(value, cst.Subscript):  # `CONFIGS[mode]`: any value of the dict
+        base = resolve(source.index, value.value, scope)
+        if isinstance(base, cst.Dict):
+            return any(may_hold(source, e.value, scope, test, depth + 1)
+                       for e in base.elements if isinstance(e, cst.DictElement))
     if isinstance(value, cst.Name):
         index = source.index
+        values = index.assigned(value.value, scope)
+        if len(values) > 1:  # assigned several times: any of the values
+            return any(v is not value and may_hold(source, v, scope, test, depth + 1) for v in values)
         for ordinal, statement in enumerate(index.statements):  # `for stream in streams:`
             if isinstance(statement, cst.For) and isinstance(statement.target, cst.Name) and \
                     statement.target.value == value.value and index.scope_of(ordinal) is scope:

@@ -11,7 +11,7 @@ from expreview.facts.flow import may_hold
 from expreview.facts.launches import launches
 from expreview.findings import CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
-from expreview.sources.index import dotted_name
+from expreview.sources.index import dotted_name, string_value
 from expreview.sources.pyfile import PythonSource
 
 
@@ -24,21 +24,37 @@ from expreview.sources.pyfile import PythonSource
               "config/full_experiment.yaml for --full-experiment).",
     rationale="Run variations live in the two YAML files; a main that does not read them runs "
               "something else than the experiment.",
-    invalid=[Example(files={MAIN: SEQUENTIAL_MAIN.replace('"config/full_experiment.yaml"', '"config/full.yaml"')}, line=1)],
-    valid=[Example(files={MAIN: SEQUENTIAL_MAIN})],
+    invalid=[Example(files={MAIN: SEQUENTIAL_MAIN.replace('"config/full_experiment.yaml"', '"config/full.yaml"')}, line=1),
+             # the paths come from a dict indexed by mode, and both entries name the smoke file; a help
+             # text that names config/full_experiment.yaml does not make main read it
+             Example(files={MAIN: SEQUENTIAL_MAIN.replace(
+                 '    path = "config/smoke_test.yaml" if smoke else "config/full_experiment.yaml"\n',
+                 '    configs = {"smoke": Path("config/smoke_test.yaml"), "full": Path("config/smoke_test.yaml")}\n'
+                 '    path = configs["smoke" if smoke else "full"]\n'
+                 '    help_text = "runs config/full_experiment.yaml"\n').replace("import yaml\n", "import yaml\nfrom pathlib import Path\n")},
+                     line=1, message="never reads config/full_experiment.yaml")],
+    valid=[Example(files={MAIN: SEQUENTIAL_MAIN}),
+           Example(files={MAIN: SEQUENTIAL_MAIN.replace(
+               '    path = "config/smoke_test.yaml" if smoke else "config/full_experiment.yaml"\n',
+               '    configs = {"smoke": Path("config/smoke_test.yaml"), "full": Path("config/full_experiment.yaml")}\n'
+               '    path = configs["smoke" if smoke else "full"]\n').replace("import yaml\n", "import yaml\nfrom pathlib import Path\n")})],
 )
 def main_reads_configs(bundle: Bundle) -> Iterator[Hit]:
     source = bundle.parsed(MAIN)
     if source is None:
         return
     index = source.index
-    texts = [s.value for s in index.strings]
-    for name in ("smoke_test", "full_experiment"):
-        if not any(name in t for t in texts):
-            yield Hit(MAIN, f"src/main.py never names config/{name}.yaml; read it (yaml.safe_load) when "
-                            f"`--{name.replace('_', '-')}` is given")
     loads = [c for c in index.calls if c.qualname.startswith("yaml.") and "load" in c.qualname
              or c.name.endswith("OmegaConf.load") or c.qualname.endswith("OmegaConf.load")]
+    for name in ("smoke_test", "full_experiment"):
+        def names_it(node: cst.CSTNode, name: str = name) -> bool:
+            text = string_value(node)
+            return text is not None and name in text
+        # the file a YAML load may read, followed from its argument (a dict of paths indexed by mode,
+        # a constant, a helper's parameter); a mention elsewhere (a help text) does not count
+        if not any(c.node.args and may_hold(source, c.node.args[0].value, c.scope, names_it) for c in loads):
+            yield Hit(MAIN, f"src/main.py never reads config/{name}.yaml; read it (yaml.safe_load) when "
+                            f"`--{name.replace('_', '-')}` is given")
     if not loads:
         yield Hit(MAIN, "src/main.py loads no YAML file; read the run variations from the config with "
                         "yaml.safe_load")
