@@ -14,6 +14,7 @@ from typing import Optional, Union
 import libcst as cst
 
 from expreview.bundle import Bundle
+from expreview.facts.cache import bundle_fact
 from expreview.facts.project_imports import project_module
 from expreview.sources.index import Call, Function, dotted_name, encloses
 from expreview.sources.pyfile import PythonSource
@@ -114,7 +115,26 @@ def _subclassed(bundle: Bundle, class_name: str) -> bool:
     return False
 
 
+@bundle_fact
+def resolved_calls(bundle: Bundle) -> dict[int, Callee]:
+    """id(call node) -> its callee, for every call of the bundle that resolves (computed once: PY006,
+    PY007 and PY009 ask for the same calls)."""
+    out: dict[int, Callee] = {}
+    for source in bundle.python_files():
+        if source.ok:
+            for call in source.index.calls:
+                callee = _resolve(bundle, source, call)
+                if callee is not None:
+                    out[id(call.node)] = callee
+    return out
+
+
 def resolve_callee(bundle: Bundle, source: PythonSource, call: Call) -> Optional[Callee]:
+    """The bundle function or class `call` reaches, when certain."""
+    return resolved_calls(bundle).get(id(call.node))
+
+
+def _resolve(bundle: Bundle, source: PythonSource, call: Call) -> Optional[Callee]:
     parts = call.name.split(".")
     if len(parts) == 1:
         name = parts[0]
