@@ -170,6 +170,8 @@ def _resolve(bundle: Bundle, source: PythonSource, call: Call) -> Optional[Calle
         if "property" in kinds:
             return None
         return Callee(source, defs[0], "staticmethod" not in kinds)
+    if len(parts) == 2 and call.scope is not None and parts[0] in call.scope.assigns:
+        return _instance_method(bundle, source, call, parts[0], parts[1])
     if len(parts) == 2:
         imports = [i for i in source.index.imports if i.alias == parts[0]]
         if len(imports) != 1 or _rebound(source, parts[0], call.scope):
@@ -181,6 +183,46 @@ def _resolve(bundle: Bundle, source: PythonSource, call: Call) -> Optional[Calle
         module_path = module if imp.name is None else f"{module}.{imp.name}"
         found = _unique_def(bundle, _file_of(bundle, module_path), parts[1])
         return Callee(found[0], found[1], isinstance(found[1], cst.ClassDef)) if found else None
+    return None
+
+
+def _instance_method(bundle: Bundle, source: PythonSource, call: Call, name: str, method: str) -> Optional[Callee]:
+    """`x.method(...)` where `x` is bound once, in the calling function, to `Cls(...)` of a bundle
+    class whose members are all known: the method the class (or a bundle base) defines."""
+    assert call.scope is not None
+    values = call.scope.assigns.get(name, [])
+    if len(values) != 1 or not isinstance(values[0], cst.Call) or name in call.scope.params:
+        return None
+    made = next((c for c in source.index.calls if c.node is values[0]), None)
+    cls = _resolve(bundle, source, made) if made is not None else None
+    if cls is None or not isinstance(cls.node, cst.ClassDef):
+        return None
+    if class_members(bundle, cls.source, cls.node) is None:
+        return None  # a base, __getattr__ or setattr the analysis cannot see may provide the method
+    found = _method_of(bundle, cls.source, cls.node, method)
+    if found is None:
+        return None
+    where, node = found
+    kinds = _decorator_names(node)
+    if "property" in kinds or "classmethod" in kinds:
+        return None
+    return Callee(where, node, "staticmethod" not in kinds)
+
+
+def _method_of(bundle: Bundle, source: PythonSource, cls: cst.ClassDef, name: str,
+               depth: int = 0) -> Optional[tuple[PythonSource, cst.FunctionDef]]:
+    """The method `name` as `cls` has it: its own definition, else the first bundle base's."""
+    own = [s for s in cls.body.body if isinstance(s, cst.FunctionDef) and s.name.value == name]
+    if own:
+        return (source, own[0]) if len(own) == 1 else None
+    if depth > 5:
+        return None
+    for base in cls.bases:
+        found = _bundle_class(bundle, source, dotted_name(base.value))
+        if found is not None:
+            method = _method_of(bundle, found[0], found[1], name, depth + 1)
+            if method is not None:
+                return method
     return None
 
 

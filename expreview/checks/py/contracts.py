@@ -112,6 +112,15 @@ def _callees(bundle: Bundle) -> Iterator[tuple[str, Call, Callee]]:
                 def run(self, batch):
                     return self.step(batch)
             """}, path="src/model.py", line=9, message="`momentum`"),
+        # a method called on an instance made in the same function
+        Example(files={"src/model.py": _MODEL, "src/train.py": """
+            from src.model import Net
+
+
+            def run(batch):
+                net = Net(8)
+                return net.forward(batch, training=True)
+            """}, path="src/train.py", line=6, message="passes `training=`"),
     ],
     valid=[
         Example(files={"src/model.py": _MODEL, "src/train.py": """
@@ -125,6 +134,13 @@ def _callees(bundle: Bundle) -> Iterator[tuple[str, Call, Callee]]:
             make = partial(build, 8)
             third = make(dropout=0.2)
             train, val, cut = split([1, 2, 3])
+
+
+            def run(batch, other):
+                net = Net(8)
+                out = net.forward(batch)
+                other = Net(4) if batch else other
+                return other.forward(batch, 1, 2), out
             """}),
         # decorators that may change the signature, *args/**kwargs, unknown bases, names rebound
         Example(files={"src/model.py": """
