@@ -7,8 +7,9 @@ import pytest
 from packaging.version import Version
 
 from expreview.api import make_bundle
-from expreview.checks.py import api_names, make_api_snapshot
+from expreview.checks.py import make_api_snapshot
 from expreview.facts import api_snapshot
+from expreview.facts.api_versions import allows_earlier_series
 from expreview.rule import REGISTRY
 
 PYPROJECT = '[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = [{}]\n'
@@ -117,8 +118,8 @@ def test_the_snapshot_is_read_only_for_a_bundle_that_imports_a_library():
 def test_the_earlier_series_probe():
     two = Version("2.13.0")
     from packaging.specifiers import SpecifierSet
-    assert not api_names._allows_earlier_series(SpecifierSet(">=2.0"), two)
-    assert api_names._allows_earlier_series(SpecifierSet(">=1.9"), two)
-    assert api_names._allows_earlier_series(SpecifierSet(""), two)
-    assert not api_names._allows_earlier_series(SpecifierSet(">=0.31"), Version("0.31.0"))
-    assert api_names._allows_earlier_series(SpecifierSet(">=0.15"), Version("0.31.0"))
+    assert not allows_earlier_series(SpecifierSet(">=2.0"), two)
+    assert allows_earlier_series(SpecifierSet(">=1.9"), two)
+    assert allows_earlier_series(SpecifierSet(""), two)
+    assert not allows_earlier_series(SpecifierSet(">=0.31"), Version("0.31.0"))
+    assert allows_earlier_series(SpecifierSet(">=0.15"), Version("0.31.0"))
