@@ -3,17 +3,22 @@ sets wandb.mode="online" (older prompts: `trial_mode=true`)."""
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Iterator, Optional
 
 import libcst as cst
 
 from expreview.bundle import Bundle
 from expreview.checks.hyd.common import CONFIG_EXAMPLE, MAIN, MAIN_EXAMPLE, RUN_EXAMPLE
+from expreview.facts.call_graph import reachable
+from expreview.facts.launches import launches
+from expreview.facts.project_imports import project_module
 from expreview.facts.hydra_config import CONFIG, run_configs
 from expreview.facts.literals import literal
 from expreview.findings import CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
-from expreview.sources.index import dotted_name, string_value
+from expreview.sources.index import Function, dotted_name, string_value
+
+TRAIN = "src/train.py"
 
 _OVERRIDE = re.compile(r"^\+{0,2}([A-Za-z_][\w.]*)=(\S*)$")
 
@@ -62,13 +67,55 @@ def _dict_leaves(node: cst.CSTNode, prefix: str):
             yield f"{prefix}.{key}", literal(el.value)
 
 
-def _assignments(bundle: Bundle):
-    """(dotted target, value) for every attribute assignment in the bundle, and for the keys an
-    `update`/`merge` call writes from a dict literal or keywords."""
+def _top_function(fn: Optional[Function]) -> Optional[str]:
+    while fn is not None and fn.parent is not None:
+        fn = fn.parent
+    return fn.name if fn is not None else None
+
+
+def train_process(bundle: Bundle) -> Optional[dict[str, Optional[set[str]]]]:
+    """When src/main.py starts src/train.py as a child process: the code that runs in that process,
+    as {file: the top-level functions of it that run (None: all of it)}: train.py itself, and the
+    functions it imports from other project modules with what they call in their files."""
+    main = bundle.parsed(MAIN)
+    train = bundle.parsed(TRAIN)
+    if main is None or train is None or not any(l.target == TRAIN for l in launches(main)):
+        return None
+    reached: dict[str, Optional[set[str]]] = {TRAIN: None}
+    for imp in train.index.imports:
+        module = project_module(imp)
+        if module is None or imp.name is None:
+            continue
+        path = "/".join(module.split(".")) + ".py"
+        other = bundle.parsed(path)
+        fn = other.index.function(imp.name) if other is not None else None
+        if other is None or fn is None or path == TRAIN:
+            continue
+        names = reached.setdefault(path, set())
+        if names is not None:
+            names |= reachable(other.index, fn)
+    return reached
+
+
+def _in_process(source, scope: Optional[Function], process: Optional[dict[str, Optional[set[str]]]]) -> bool:
+    if process is None:
+        return True
+    if source.path not in process:
+        return False
+    names = process[source.path]
+    return names is None or _top_function(scope) in names
+
+
+def _assignments(bundle: Bundle, process: Optional[dict[str, Optional[set[str]]]] = None):
+    """(dotted target, value) for every attribute assignment in the bundle (or in the code of one
+    process, see train_process), and for the keys an `update`/`merge` call writes from a dict literal
+    or keywords."""
     for source in bundle.python_files():
         if not source.ok:
             continue
-        for statement in source.index.statements:
+        for ordinal, statement in enumerate(source.index.statements):
+            if process is not None and not _in_process(source, source.index.scope_of(ordinal), process):
+                continue
             if isinstance(statement, (cst.Assign, cst.AnnAssign)):
                 targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
                 for target in targets:
@@ -76,6 +123,8 @@ def _assignments(bundle: Bundle):
                     if name:
                         yield name, literal(statement.value)
         for call in source.index.calls:
+            if process is not None and not _in_process(source, call.scope, process):
+                continue
             if call.name.endswith("OmegaConf.update") and len(call.node.args) >= 3:
                 key = string_value(call.node.args[1].value)
                 if key:
@@ -94,6 +143,15 @@ def _assignments(bundle: Bundle):
                 yield "cfg." + match.group(1), _override_value(match.group(2))
 
 
+_LAUNCHING_MAIN = MAIN_EXAMPLE.replace("import hydra\n", "import subprocess\nimport sys\n\nimport hydra\n").replace(
+    "    return run_cfg\n",
+    "    subprocess.run([sys.executable, '-m', 'src.train', f'run={cfg.run}', f'mode={cfg.mode}'], check=True)\n")
+_TRAIN_CHILD = (
+    "import hydra\n\n\n@hydra.main(config_path=\"../config\", config_name=\"config\", version_base=None)\n"
+    "def main(cfg):\n    print(cfg.run)\n"
+)
+
+
 @rule(
     code="HYD003", name="mode-handling", severity=ERROR,
     consequence=CRITERION,
@@ -105,8 +163,20 @@ def _assignments(bundle: Bundle):
     invalid=[Example(files={MAIN: MAIN_EXAMPLE.replace("            cfg.wandb.mode = \"disabled\"\n", ""), CONFIG: CONFIG_EXAMPLE}, line=8),
              # the trial branch shortens nothing that counts epochs or steps, and a run trains for 3 epochs
              Example(files={MAIN: MAIN_EXAMPLE.replace("cfg.training.epochs = 1", "cfg.training.batch_size = 2"),
-                            CONFIG: CONFIG_EXAMPLE, "config/runs/r1.yaml": RUN_EXAMPLE}, line=8, message="epochs = 1")],
+                            CONFIG: CONFIG_EXAMPLE, "config/runs/r1.yaml": RUN_EXAMPLE}, line=8, message="epochs = 1"),
+             # main applies the trial mode, but src.train composes its config again in its own process
+             Example(files={MAIN: _LAUNCHING_MAIN, TRAIN: _TRAIN_CHILD, CONFIG: CONFIG_EXAMPLE},
+                     message="src.train runs in its own process")],
     valid=[Example(files={MAIN: MAIN_EXAMPLE, CONFIG: CONFIG_EXAMPLE}),
+           # the child gets the trial settings: from the overrides main passes, or from main's own function
+           Example(files={MAIN: _LAUNCHING_MAIN.replace("f'mode={cfg.mode}'", "f'mode={cfg.mode}', 'wandb.mode=disabled'"),
+                          TRAIN: _TRAIN_CHILD, CONFIG: CONFIG_EXAMPLE}),
+           Example(files={MAIN: _LAUNCHING_MAIN.replace("def main(cfg: DictConfig) -> None:\n    with open_dict(cfg):",
+                                                        "def main(cfg: DictConfig) -> None:\n    apply_mode(cfg)\n\n\n"
+                                                        "def apply_mode(cfg):\n    with open_dict(cfg):"),
+                          TRAIN: _TRAIN_CHILD.replace("import hydra\n", "import hydra\nfrom src.main import apply_mode\n")
+                          .replace("    print(cfg.run)\n", "    apply_mode(cfg)\n    print(cfg.run)\n"),
+                          CONFIG: CONFIG_EXAMPLE}),
            # any epoch counter counts, by attribute, by subscript, or merged from a dict literal
            Example(files={MAIN: MAIN_EXAMPLE.replace("cfg.training.epochs = 1", "cfg.training.task_epochs = 1"), CONFIG: CONFIG_EXAMPLE}),
            Example(files={MAIN: MAIN_EXAMPLE.replace("cfg.training.epochs = 1", "cfg[\"training\"][\"n_epochs\"] = 1"),
@@ -148,6 +218,20 @@ def mode_handling(bundle: Bundle) -> Iterator[Hit]:
     if flag == "mode" and not sets("wandb.mode", "online"):
         yield Hit(where[0], "the full mode does not set wandb.mode = \"online\"; set it when cfg.mode == \"full\"",
                   where[1])
+    if missing:
+        return
+    # main's settings do not reach a child process: src.train composes its own config from the command
+    # line, so the train process itself (or the overrides main hands it) must apply the trial settings
+    process = train_process(bundle)
+    if process is None:
+        return
+    child = list(_assignments(bundle, process))
+    if not any(name.endswith("wandb.mode") and value == "disabled" for name, value in child) and not env_disabled:
+        launch = next(l for l in launches(bundle.parsed(MAIN)) if l.target == TRAIN)  # type: ignore[arg-type]
+        yield Hit(MAIN, "the trial-mode settings (wandb.mode = \"disabled\", …) are applied in src/main.py, but "
+                        "src.train runs in its own process and composes its config again from the command line, "
+                        "so the trial run trains with WandB online; apply the mode in src/train.py too (or pass "
+                        "`wandb.mode=disabled` to the child)", launch.node)
 
 
 _NOT_A_LENGTH = re.compile(r"(?i)warmup|patience|every|interval|eval|save|log|freq")
