@@ -23,6 +23,15 @@ def fixture_files(name: str) -> dict[str, str]:
     return read_tree(FIXTURES / "hydra" / "good") if name == "good" else variant_files("hydra", name)
 
 
+def write_configs(files: dict[str, str], tmp: str) -> None:
+    """The bundle's config YAML files, under `tmp` as in the repository."""
+    for path, text in files.items():
+        if path.startswith("config/") and path.endswith((".yaml", ".yml")):
+            target = Path(tmp, path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+
+
 def hydra_failures(files: dict[str, str]) -> dict[str, str]:
     """run id -> Hydra's error, for each run that Hydra cannot compose in some mode."""
     from hydra import compose, initialize_config_dir
@@ -31,11 +40,7 @@ def hydra_failures(files: dict[str, str]) -> dict[str, str]:
     runs = sorted(Path(p).stem for p in files if p.startswith(RUNS_DIR + "/") and p.endswith(".yaml"))
     failures: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for path, text in files.items():
-            if path.startswith("config/") and path.endswith((".yaml", ".yml")):
-                target = Path(tmp, path)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8")
+        write_configs(files, tmp)
         GlobalHydra.instance().clear()
         try:
             with initialize_config_dir(version_base=None, config_dir=str(Path(tmp, "config"))):
@@ -84,11 +89,7 @@ def composed_with_run(files: dict[str, str], run: str):
     from omegaconf import OmegaConf, open_dict
 
     with tempfile.TemporaryDirectory() as tmp:
-        for path, text in files.items():
-            if path.startswith("config/") and path.endswith((".yaml", ".yml")):
-                target = Path(tmp, path)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8")
+        write_configs(files, tmp)
         GlobalHydra.instance().clear()
         try:
             with initialize_config_dir(version_base=None, config_dir=str(Path(tmp, "config"))):

@@ -142,7 +142,7 @@ def unresolvable_import(bundle: Bundle) -> Iterator[Hit]:
             shown = problem.shown
             if problem.kind is ImportProblem.SIBLING:
                 name = problem.target
-                if name in distributions or _own_directory_on_path(source, imp):
+                if name in distributions or _directory_on_path(source, imp, 0):
                     continue
                 if script is not None and source.path not in modules:
                     continue  # only ever a script: its own directory (src/) is on sys.path
@@ -187,7 +187,7 @@ def _fails_in_script(bundle: Bundle, source: PythonSource, imp: Import, script: 
                 "repository root on sys.path")
     if project_module(imp) is None:
         return None
-    if _repo_root_on_path(source, imp) or (parent is not None and parent.ok
+    if _directory_on_path(source, imp, 1) or (parent is not None and parent.ok
                                            and child_finds_src(parent.index, script.call)):
         return None
     return (f"`{shown}`: {started}, so its own directory src/, not the repository root, is on sys.path and "
@@ -215,32 +215,6 @@ def _same_try(index: Index, one: Import, other: Import) -> bool:
             last = index.last_inside.get(ordinal, ordinal)
             if ordinal < one.stmt <= last and ordinal < other.stmt <= last:
                 return True
-    return False
-
-
-def _names_repo_root(index: Index, expr: cst.CSTNode, scope: Optional[Function]) -> bool:
-    """`expr` is the directory above this file's: `Path(__file__).resolve().parent.parent`,
-    `Path(__file__).parents[1]`, `os.path.dirname(os.path.dirname(os.path.abspath(__file__)))`."""
-    expr = _unwrapped(index, expr, scope)
-    if isinstance(expr, cst.Attribute) and expr.attr.value == "parent":
-        return _names_own_directory(index, expr.value, scope)
-    if (isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Attribute)
-            and expr.value.attr.value == "parents" and len(expr.slice) == 1
-            and isinstance(expr.slice[0].slice, cst.Index) and literal(expr.slice[0].slice.value) == 1):
-        return _names_this_file(index, expr.value.value, scope)
-    if isinstance(expr, cst.Call) and _callee(index, expr, scope) == "os.path.dirname" and len(expr.args) == 1:
-        return _names_own_directory(index, expr.args[0].value, scope)
-    return False
-
-
-def _repo_root_on_path(source: PythonSource, imp: Import) -> bool:
-    index = source.index
-    for call in index.calls_to("sys.path.insert", "sys.path.append"):
-        if call.stmt >= imp.stmt:
-            continue
-        arg = call.positional(1 if call.method == "insert" else 0)
-        if arg is not None and _names_repo_root(index, arg, call.scope):
-            return True
     return False
 
 
@@ -278,24 +252,28 @@ def _names_this_file(index: Index, expr: cst.CSTNode, scope: Optional[Function])
     return isinstance(expr, cst.Name) and expr.value == "__file__"
 
 
-def _names_own_directory(index: Index, expr: cst.CSTNode, scope: Optional[Function]) -> bool:
-    """`expr` is the directory of this file: `Path(__file__).resolve().parent`,
-    `os.path.dirname(os.path.abspath(__file__))` (through str(), a name assigned once...)."""
+def _names_directory_above(index: Index, expr: cst.CSTNode, scope: Optional[Function], levels: int) -> bool:
+    """`expr` is the directory `levels` above this file (0: its own directory, src/; 1: the
+    repository root): `Path(__file__).resolve().parent` (.parent.parent), `Path(__file__).parents[n]`,
+    `os.path.dirname(os.path.abspath(__file__))` (nested), through str(), a name assigned once..."""
     expr = _unwrapped(index, expr, scope)
     if isinstance(expr, cst.Attribute) and expr.attr.value == "parent":
-        return _names_this_file(index, expr.value, scope)
+        return _names_this_file(index, expr.value, scope) if levels == 0 else \
+            _names_directory_above(index, expr.value, scope, levels - 1)
     if (isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Attribute)
             and expr.value.attr.value == "parents" and len(expr.slice) == 1
-            and isinstance(expr.slice[0].slice, cst.Index) and literal(expr.slice[0].slice.value) == 0):
+            and isinstance(expr.slice[0].slice, cst.Index) and literal(expr.slice[0].slice.value) == levels):
         return _names_this_file(index, expr.value.value, scope)
     if isinstance(expr, cst.Call) and _callee(index, expr, scope) == "os.path.dirname" and len(expr.args) == 1:
-        return _names_this_file(index, expr.args[0].value, scope)
+        return _names_this_file(index, expr.args[0].value, scope) if levels == 0 else \
+            _names_directory_above(index, expr.args[0].value, scope, levels - 1)
     return False
 
 
-def _own_directory_on_path(source: PythonSource, imp: Import) -> bool:
-    """Before the import, in its scope or at module level, the file puts its own directory on
-    sys.path (`sys.path.insert(0, str(Path(__file__).parent))`): then a bare sibling import works."""
+def _directory_on_path(source: PythonSource, imp: Import, levels: int) -> bool:
+    """Before the import, in its scope or at module level, the file puts the directory `levels`
+    above it on sys.path (`sys.path.insert(0, str(Path(__file__).parent))`: src/ itself, so a bare
+    sibling import works; `.parent.parent`: the repository root, so `from src.x import …` works)."""
     index = source.index
     for call in index.calls_to("sys.path.insert", "sys.path.append"):
         if call.stmt >= imp.stmt:
@@ -303,7 +281,7 @@ def _own_directory_on_path(source: PythonSource, imp: Import) -> bool:
         if call.scope is not None and (imp.scope is None or not encloses(call.scope, imp.scope)):
             continue
         arg = call.positional(1 if call.method == "insert" else 0)
-        if arg is not None and _names_own_directory(index, arg, call.scope):
+        if arg is not None and _names_directory_above(index, arg, call.scope, levels):
             return True
     return False
 
