@@ -18,7 +18,8 @@ from expreview.facts.hydra_config import config_uses
 from expreview.facts.run_trees import run_trees
 from expreview.findings import CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
-from expreview.sources.index import iter_subtree
+from expreview.facts.values import resolve
+from expreview.sources.index import dotted_name, iter_subtree
 
 # Keys that label a run rather than configure it: they differ between any two runs.
 _LABELS = {"run_id", "run", "id", "description", "notes", "tags", "comment", "paper", "method_description",
@@ -49,8 +50,15 @@ def _wholesale(bundle: Bundle) -> set[tuple[str, ...]]:
         for call in source.index.calls:
             whole = call.name.split(".")[-1] in _WHOLE_CALLS
             for arg in call.node.args:
-                if (arg.star == "**" or whole) and id(arg.value) in uses:
-                    out.add(uses[id(arg.value)])
+                if not (arg.star == "**" or whole):
+                    continue
+                # `**cfg.model`, or `**params` after `params = cfg.model` / `= OmegaConf.to_container(cfg.model)`
+                value = resolve(source.index, arg.value, call.scope)
+                if isinstance(value, cst.Call) and value.args and dotted_name(value.func).split(".")[-1] in _WHOLE_CALLS:
+                    value = value.args[0].value
+                for node in (arg.value, value):
+                    if id(node) in uses:
+                        out.add(uses[id(node)])
             func = call.node.func
             if isinstance(func, cst.Attribute) and func.attr.value in _WHOLE_METHODS:
                 for node in iter_subtree(func.value):
@@ -136,6 +144,9 @@ def _files(**runs: str) -> dict[str, str]:
                    options={"runs_dir": "config/run"}),
            Example(files={**_files(baseline=_BASELINE, proposed=_PROPOSED),
                           "src/main.py": _MAIN + "    train(**cfg.run.training)\n"},
+                   options={"runs_dir": "config/run"}),
+           Example(files={**_files(baseline=_BASELINE, proposed=_PROPOSED),
+                          "src/main.py": _MAIN + "    params = OmegaConf.to_container(cfg.run.training)\n    train(**params)\n"},
                    options={"runs_dir": "config/run"}),
            Example(files=_files(only=_PROPOSED), options={"runs_dir": "config/run"})],
 )
