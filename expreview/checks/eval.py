@@ -66,7 +66,7 @@ def aggregated_metrics(bundle: Bundle) -> Iterator[Hit]:
         yield Hit(EVALUATE, "aggregated_metrics.json is not written under {results_dir}/comparison/; write it there")
         return
     for directory, node, scope in _aggregate_dirs(source):
-        if not may_hold(source, directory, scope, _names_comparison):
+        if not may_hold(source, directory, scope, _names_comparison, bundle=bundle):
             yield Hit(EVALUATE, "aggregated_metrics.json is written into a directory that is not "
                                 "{results_dir}/comparison/ (the directory is followed through its assignments and "
                                 "parameters); write it under comparison/", node)

@@ -11,8 +11,10 @@ from typing import Callable, Iterator, Optional
 
 import libcst as cst
 
+from expreview.bundle import Bundle
+from expreview.facts.bundle_defs import resolved_calls
 from expreview.facts.values import resolve
-from expreview.sources.index import Function, dotted_name, string_value
+from expreview.sources.index import Function, dotted_name, iter_children, string_value
 from expreview.sources.pyfile import PythonSource
 
 Test = Callable[[cst.CSTNode], bool]
@@ -48,42 +50,62 @@ def _arguments_for(source: PythonSource, fn: Function, param: str) -> Iterator[t
             yield args[position], call.scope
 
 
-def may_hold(source: PythonSource, expr: cst.CSTNode, scope: Optional[Function], test: Test, depth: int = 0) -> bool:
-    """`expr` is, or may at run time hold, a value that `test` accepts."""
+def _returns(fn: cst.FunctionDef) -> list[cst.BaseExpression]:
+    """The values `fn` itself returns (not those of functions or lambdas defined in it)."""
+    out = []
+    stack: list[cst.CSTNode] = [fn.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Return) and node.value is not None:
+            out.append(node.value)
+        stack.extend(c for c in iter_children(node) if not isinstance(c, (cst.FunctionDef, cst.Lambda, cst.ClassDef)))
+    return out
+
+
+def may_hold(source: PythonSource, expr: cst.CSTNode, scope: Optional[Function], test: Test, depth: int = 0,
+             bundle: Optional[Bundle] = None) -> bool:
+    """`expr` is, or may at run time hold, a value that `test` accepts. Given the bundle, a call of
+    one of its functions (in any module) holds what that function returns."""
     if depth > 6:
         return False
     value = resolve(source.index, expr, scope)
     if test(value):
         return True
     if isinstance(value, (cst.List, cst.Tuple, cst.Set)):  # a collection holds what its elements hold
-        return any(may_hold(source, e.value, scope, test, depth + 1) for e in value.elements)
+        return any(may_hold(source, e.value, scope, test, depth + 1, bundle) for e in value.elements)
     if isinstance(value, cst.Call):  # an object built from the value may hold it (`Tee(sys.stdout, log)`),
         # and so does what a method of the value gives (`path.read_text()`, `path.open()`)
         receiver = [value.func.value] if isinstance(value.func, cst.Attribute) else []
-        return any(may_hold(source, part, scope, test, depth + 1) for part in [a.value for a in value.args] + receiver)
+        if any(may_hold(source, part, scope, test, depth + 1, bundle) for part in [a.value for a in value.args] + receiver):
+            return True
+        callee = resolved_calls(bundle).get(id(value)) if bundle is not None else None
+        if callee is not None and isinstance(callee.node, cst.FunctionDef):
+            fn = next((f for f in callee.source.index.functions if f.node is callee.node), None)
+            return any(may_hold(callee.source, ret, fn, test, depth + 1, bundle) for ret in _returns(callee.node))
+        return False
     if isinstance(value, cst.IfExp):
-        return any(may_hold(source, branch, scope, test, depth + 1) for branch in (value.body, value.orelse))
+        return any(may_hold(source, branch, scope, test, depth + 1, bundle) for branch in (value.body, value.orelse))
     if isinstance(value, cst.BinaryOperation):  # `root / "config/full.yaml"`, `prefix + name`
-        return any(may_hold(source, side, scope, test, depth + 1) for side in (value.left, value.right))
+        return any(may_hold(source, side, scope, test, depth + 1, bundle) for side in (value.left, value.right))
     if isinstance(value, cst.Subscript):  # `CONFIGS[mode]`: any value of the dict
         base = resolve(source.index, value.value, scope)
         if isinstance(base, cst.Dict):
-            return any(may_hold(source, e.value, scope, test, depth + 1)
+            return any(may_hold(source, e.value, scope, test, depth + 1, bundle)
                        for e in base.elements if isinstance(e, cst.DictElement))
     if isinstance(value, cst.Name):
         index = source.index
         values = index.assigned(value.value, scope)
         if len(values) > 1:  # assigned several times: any of the values
-            return any(v is not value and may_hold(source, v, scope, test, depth + 1) for v in values)
+            return any(v is not value and may_hold(source, v, scope, test, depth + 1, bundle) for v in values)
         for ordinal, statement in enumerate(index.statements):  # `for stream in streams:`
             if isinstance(statement, cst.For) and isinstance(statement.target, cst.Name) and \
                     statement.target.value == value.value and index.scope_of(ordinal) is scope:
-                if may_hold(source, statement.iter, scope, test, depth + 1):
+                if may_hold(source, statement.iter, scope, test, depth + 1, bundle):
                     return True
         fn = scope
         while fn is not None and value.value not in fn.params:
             fn = fn.parent
         if fn is not None:
-            return any(may_hold(source, arg, arg_scope, test, depth + 1)
+            return any(may_hold(source, arg, arg_scope, test, depth + 1, bundle)
                        for arg, arg_scope in _arguments_for(source, fn, value.value))
     return False

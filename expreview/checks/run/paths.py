@@ -37,7 +37,17 @@ from expreview.sources.pyfile import PythonSource
            Example(files={MAIN: SEQUENTIAL_MAIN.replace(
                '    path = "config/smoke_test.yaml" if smoke else "config/full_experiment.yaml"\n',
                '    configs = {"smoke": Path("config/smoke_test.yaml"), "full": Path("config/full_experiment.yaml")}\n'
-               '    path = configs["smoke" if smoke else "full"]\n').replace("import yaml\n", "import yaml\nfrom pathlib import Path\n")})],
+               '    path = configs["smoke" if smoke else "full"]\n').replace("import yaml\n", "import yaml\nfrom pathlib import Path\n")}),
+           # the path comes back from a function of another module
+           Example(files={MAIN: SEQUENTIAL_MAIN.replace(
+               '    path = "config/smoke_test.yaml" if smoke else "config/full_experiment.yaml"\n',
+               '    path = config_path(smoke)\n').replace("import yaml\n", "import yaml\nfrom src.preprocess import config_path\n"),
+                          "src/preprocess.py": """
+                              def config_path(smoke):
+                                  if smoke:
+                                      return "config/smoke_test.yaml"
+                                  return "config/full_experiment.yaml"
+                              """})],
 )
 def main_reads_configs(bundle: Bundle) -> Iterator[Hit]:
     source = bundle.parsed(MAIN)
@@ -52,7 +62,7 @@ def main_reads_configs(bundle: Bundle) -> Iterator[Hit]:
             return text is not None and name in text
         # the file a YAML load may read, followed from its argument (a dict of paths indexed by mode,
         # a constant, a helper's parameter); a mention elsewhere (a help text) does not count
-        if not any(c.node.args and may_hold(source, c.node.args[0].value, c.scope, names_it) for c in loads):
+        if not any(c.node.args and may_hold(source, c.node.args[0].value, c.scope, names_it, bundle=bundle) for c in loads):
             yield Hit(MAIN, f"src/main.py never reads config/{name}.yaml; read it (yaml.safe_load) when "
                             f"`--{name.replace('_', '-')}` is given")
     if not loads:
