@@ -73,6 +73,20 @@ def _top_defs(source: PythonSource, name: str) -> list[Def]:
     return [s for s in module.body if isinstance(s, (cst.FunctionDef, cst.ClassDef)) and s.name.value == name]
 
 
+def _nested_def(scope: Optional[Function], name: str) -> Optional[cst.FunctionDef]:
+    """The def of `name` nested in the innermost enclosing function that binds `name`, when that
+    def is its only binding there (a helper defined inside the calling function)."""
+    fn = scope
+    while fn is not None:
+        if name in fn.params:
+            return None
+        values = fn.assigns.get(name)
+        if values:
+            return values[0] if len(values) == 1 and isinstance(values[0], cst.FunctionDef) else None
+        fn = fn.parent
+    return None
+
+
 def _assigned_at_top(source: PythonSource, name: str) -> bool:
     """`name` is bound at module level by something other than one def or class statement."""
     values = source.index.module_assigns.get(name, [])
@@ -138,6 +152,9 @@ def _resolve(bundle: Bundle, source: PythonSource, call: Call) -> Optional[Calle
     parts = call.name.split(".")
     if len(parts) == 1:
         name = parts[0]
+        nested = _nested_def(call.scope, name)
+        if nested is not None:
+            return Callee(source, nested, False)
         if _rebound(source, name, call.scope):
             return None
         if call.scope is not None and any(fn.name == name and fn.parent is not None and encloses(fn.parent, call.scope)

@@ -112,6 +112,15 @@ def _callees(bundle: Bundle) -> Iterator[tuple[str, Call, Callee]]:
                 def run(self, batch):
                     return self.step(batch)
             """}, path="src/model.py", line=9, message="`momentum`"),
+        # a helper defined inside the calling function
+        Example(files={"src/train.py": """
+            def train(batches):
+                def step(batch, lr):
+                    return batch
+
+                for batch in batches:
+                    step(batch)
+            """}, path="src/train.py", line=6, message="`lr`"),
         # a method called on an instance made in the same function
         Example(files={"src/model.py": _MODEL, "src/train.py": """
             from src.model import Net
