@@ -70,6 +70,11 @@ def file_name(index: Index, expr: cst.CSTNode, scope: Optional[Function], depth:
     return None
 
 
+def _writes(mode: Optional[str]) -> bool:
+    """An open mode that writes; an unknown mode (None, a variable) counts as one."""
+    return mode is None or any(ch in mode for ch in "wax+")
+
+
 def _mode(call: Call) -> str:
     given = call.keyword("mode") or call.positional(1)
     text = string_value(given) if given is not None else None
@@ -87,12 +92,12 @@ def _uses(source: PythonSource) -> list[FileUse]:
             if target is None:
                 continue
             mode = _mode(call)
-            write = mode == "?" or any(ch in mode for ch in "wax+")
+            write = _writes(None if mode == "?" else mode)
             out.append(FileUse(source, file_name(index, target, call.scope), write, call))
         elif receiver is not None and call.method == "open":
             given = call.positional(0) or call.keyword("mode")
             mode = (string_value(given) or "?") if given is not None else "r"
-            write = mode == "?" or any(ch in mode for ch in "wax+")
+            write = _writes(None if mode == "?" else mode)
             out.append(FileUse(source, file_name(index, receiver, call.scope), write, call))
         elif receiver is not None and call.method in ("read_text", "read_bytes"):
             out.append(FileUse(source, file_name(index, receiver, call.scope), False, call))
@@ -139,12 +144,12 @@ def _opened_name(index: Index, expr: cst.CSTNode, scope: Optional[Function], wri
         mode_arg = next((a.value for a in value.args if a.keyword is not None and a.keyword.value == "mode"),
                         value.args[1].value if len(value.args) > 1 and value.args[1].keyword is None else None)
         mode = string_value(mode_arg) if mode_arg is not None else "r"
-        if mode is None or any(ch in mode for ch in "wax+") != write:
+        if mode is None or _writes(mode) != write:
             return None
         return file_name(index, value.args[0].value, scope)
     if isinstance(func, cst.Attribute) and func.attr.value == "open":
         mode = string_value(value.args[0].value) if value.args else "r"
-        if mode is None or any(ch in mode for ch in "wax+") != write:
+        if mode is None or _writes(mode) != write:
             return None
         return file_name(index, func.value, scope)
     if isinstance(func, cst.Attribute) and func.attr.value == "read_text" and not write:

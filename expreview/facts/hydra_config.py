@@ -21,7 +21,7 @@ from expreview.sources.pyfile import PythonSource
 CONFIG = "config/config.yaml"
 DICTCONFIG_METHODS = {"get", "items", "keys", "values", "pop", "copy", "setdefault", "update", "merge_with",
                       "to_container", "_get_node", "_metadata", "__dict__", "_content"}
-_CONFIG_NAMES = ("cfg", "config", "conf", "hparams")
+CONFIG_NAMES = ("cfg", "config", "conf", "hparams")  # names that hold a config by convention
 
 
 def hydra_main(source: PythonSource) -> Optional[tuple[Function, cst.Decorator]]:
@@ -56,7 +56,7 @@ def config_roots(source: PythonSource, sources: tuple = ()) -> dict[Optional[Fun
     for fn in source.index.functions:
         for param in all_params(fn.node.params, stars=False):
             annotation = dotted_name(param.annotation.annotation) if param.annotation else ""
-            if annotation.endswith("DictConfig") or param.name.value in _CONFIG_NAMES:
+            if annotation.endswith("DictConfig") or param.name.value in CONFIG_NAMES:
                 candidates.append((fn, param.name.value))
     # Callers may be resolved later in the file than their callees: repeat until nothing changes.
     for _ in range(6):

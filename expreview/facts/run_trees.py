@@ -14,7 +14,7 @@ import libcst as cst
 from expreview.bundle import Bundle
 from expreview.facts.cache import bundle_fact
 from expreview.facts.hydra_compose import hydra_compositions
-from expreview.facts.hydra_config import config_roots, merge_call, root_path
+from expreview.facts.hydra_config import CONFIG_NAMES, config_roots, merge_call, root_path
 from expreview.facts.values import resolve
 from expreview.sources.index import dotted_name
 from expreview.sources.pyfile import PythonSource
@@ -61,7 +61,7 @@ def code_mounts(bundle: Bundle) -> frozenset[tuple[str, ...]]:
                 continue
             parts = target.split(".")
             base = root_path(source, parts[0], call.scope, roots)
-            if base is None and parts[0] in ("cfg", "config", "conf"):
+            if base is None and parts[0] in CONFIG_NAMES:
                 base = ()  # a config-named local that the code rebinds: the root, as written
             if base is not None:
                 mounts.add(base + tuple(parts[1:]))

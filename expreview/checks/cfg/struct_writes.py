@@ -12,7 +12,7 @@ from expreview.checks.cfg.hydra_examples import GROUP_CONFIG, GROUP_MAIN, HYDRA_
 from expreview.facts.conditions import branch_tests
 from expreview.facts.hydra_compose import hydra_compositions
 from expreview.facts.optuna_params import suggested_names, writes_study_params
-from expreview.facts.hydra_config import (base_config, config_roots, config_uses, exists, in_ranges, merge_call,
+from expreview.facts.hydra_config import (CONFIG_NAMES, base_config, config_roots, config_uses, exists, in_ranges, merge_call,
                                           merged_configs, open_dict_statements, root_path, run_configs,
                                           struct_lifted)
 from expreview.facts.run_trees import run_trees
@@ -137,7 +137,6 @@ def struct_merge_new_key(bundle: Bundle) -> Iterator[Hit]:
                                        "wrap the assignment in `with open_dict(cfg):`", use.node)
 
 
-_CONFIG_NAMES = ("cfg", "config", "conf", "hparams", "args")
 
 
 def _suggested_keys(bundle: Bundle, tree: dict) -> list[str]:
@@ -146,7 +145,7 @@ def _suggested_keys(bundle: Bundle, tree: dict) -> list[str]:
     keys = list(names.literal)
     for dotted in names.from_loops:
         parts = dotted.split(".")
-        if parts[0] in _CONFIG_NAMES:
+        if parts[0] in CONFIG_NAMES + ("args",):
             space = _subtree(tree, tuple(parts[1:]))
             if isinstance(space, dict):
                 keys += [str(k) for k in space if str(k) not in keys]
