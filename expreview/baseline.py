@@ -17,8 +17,7 @@ STALE_ENTRY = "BSL001"
 VERSION = 1
 
 
-class BaselineError(Exception):
-    pass
+from expreview.errors import BaselineError  # noqa: E402  (re-exported)
 
 
 def line_hash(bundle: Bundle, finding: Finding) -> str:

@@ -1,13 +1,14 @@
-"""The command line: `expreview check`, `rules`, `explain`, `config`, `docs`.
+"""The command line: `expreview check`, `rules`, `rule`/`explain`, `versions`, `config`, `docs`.
 
-Exit status: 0 ready, 1 not ready, 2 usage or input error (one line on stderr per error)."""
+Exit status: 0 ready, 1 not ready, 2 usage or input error (one line on stderr per error); `check
+--exit-zero` gives 0 for "not ready" too."""
 from __future__ import annotations
 
 import os
 import sys
 import textwrap
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NoReturn, Optional
 
 import click
@@ -15,20 +16,21 @@ import yaml
 
 from expreview import baseline as baselines
 from expreview.bundle import STAGES
-from expreview.checks.dep.pyproject import pyproject_validator
 from expreview.docs import CONSEQUENCE_MEANINGS, engine_consequence, rules_markdown
-from expreview.engine import ENGINE_CODES, Report, review_bundle
-from expreview.inputs.loaders import LoadError, decide_stage, load_path
+from expreview.engine import ENGINE_CODES
+from expreview.errors import ReviewError
+from expreview.inputs.loaders import decide_stage, load_path
+from expreview.inputs.targets import resolve_targets
+from expreview.jobs import Job, Result, review_one
 from expreview.plugins import PROBLEMS as PLUGIN_PROBLEMS
 from expreview.plugins import load_plugins
-from expreview.profiles import ProfileError, base_stage, load_profile
-from expreview.output.formats import FORMATS, RENDERERS
+from expreview.profiles import load_profile
+from expreview.output.formats import FORMATS, RENDERERS, View
 from expreview.output.github import write_step_summary
+from expreview.output.statistics import statistics
 from expreview.rule import REGISTRY
-from expreview.settings import Settings, Setting, SettingsError, check_codes, resolve
+from expreview.settings import Settings, Setting, check_codes, check_option, effective_select, resolve
 from expreview.version import __version__
-
-INPUT_ERRORS = (LoadError, ProfileError, SettingsError, baselines.BaselineError)
 
 
 def fail(message: str) -> NoReturn:
@@ -41,67 +43,23 @@ def _split(values) -> list[str]:
 
 
 def _options(pairs: tuple[str, ...]) -> dict:
+    """`-o KEY=VALUE` pairs, each checked against the options the stages have and the values they allow."""
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            fail(f"--option {pair!r} is not key=value")
+        key = key.strip()
+        if not sep or not key:
+            fail(f"-o {pair!r} is not KEY=VALUE")
         try:
-            out[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+            parsed = yaml.safe_load(value) if value.strip() else ""
         except yaml.YAMLError:
-            out[key.strip()] = value
+            parsed = value
+        try:
+            check_option(key, parsed, "-o")
+        except ReviewError as exc:
+            fail(str(exc))
+        out[key] = parsed
     return out
-
-
-@dataclass
-class Job:
-    """Everything needed to review one path, in a form a worker process can receive."""
-    path: str
-    stage: str
-    stage_origin: str
-    options: dict[str, Any]
-    select: list[str]
-    ignore: list[str]
-    severities: dict[str, str]
-    base_path: Optional[str] = None
-    run_variations: Optional[list[str]] = None
-    prompt_version: Optional[str] = None
-    prompt_version_origin: str = ""
-    stdin_text: Optional[str] = None
-    baseline: Optional[list[dict]] = None
-    want_entries: bool = False
-    entries: list[dict] = field(default_factory=list)
-
-
-def review_one(job: Job) -> tuple[Optional[Report], list[dict], Optional[str]]:
-    """(report, baseline entries, error): runs in the CLI process or in a worker."""
-    try:
-        bundle = load_path(job.path, job.stdin_text)
-        if job.base_path:
-            bundle.base = load_path(job.base_path)
-            bundle.base.stage = base_stage()
-        if job.run_variations is not None:
-            bundle.run_variations = job.run_variations
-        if job.prompt_version is not None and job.prompt_version != bundle.prompt_version:
-            # --prompt-version beats what a prompt's text says; a configured one only fills a gap
-            if bundle.prompt_version is None or job.prompt_version_origin == "--prompt-version":
-                if bundle.prompt_version is not None:
-                    bundle.notes.append(f"prompt version {job.prompt_version} from --prompt-version "
-                                        f"(the prompt reads as {bundle.prompt_version})")
-                else:
-                    bundle.notes.append(f"prompt version {job.prompt_version} from {job.prompt_version_origin}")
-                bundle.prompt_version = job.prompt_version
-        input_options = dict(bundle.options)  # what a prompt says beats the repository's settings
-        bundle.options = {**job.options, **input_options}
-        decide_stage(bundle, job.stage, job.stage_origin)
-        report = review_bundle(bundle, select=job.select, ignore=job.ignore, severities=job.severities,
-                               baseline=job.baseline)
-        entries = baselines.entries(bundle, report.findings, bundle.source) if job.want_entries else []
-        return report, entries, None
-    except INPUT_ERRORS as exc:
-        return None, [], str(exc)
-    except OSError as exc:
-        return None, [], f"{exc.filename or job.path}: {exc.strerror or exc}"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -113,20 +71,23 @@ def main() -> None:
         click.echo(f"expreview: warning: {problem}", err=True)
 
 
-def _settings(paths, config, stage, select, ignore, option_pairs) -> Settings:
+def _settings(paths, config, stage, select=(), ignore=(), extend_select=(), extend_ignore=()) -> Settings:
+    """The configuration found for `paths` with the command line on top of it: --stage (except
+    `auto` where the configuration names a stage), --select (replaces the configured list),
+    --ignore/--extend-ignore (add to it), --extend-select (adds to the selection)."""
     try:
         settings = resolve(list(paths), config)
-        if stage is not None:
+        if stage is not None and not (stage == "auto" and settings.stage.origin != "default"):
             settings.stage = Setting(stage, "--stage")
         if select:
-            check_codes(select, "--select")
-            settings.select = Setting([s.upper() for s in select], "--select")
-        if ignore:
-            check_codes(ignore, "--ignore")
-            settings.ignore = Setting([s.upper() for s in ignore], "--ignore")
-        for key, value in _options(option_pairs).items():
-            settings.options[key] = Setting(value, "-o")
-    except SettingsError as exc:
+            settings.select = Setting(check_codes(select, "--select"), "--select")
+        if extend_select:
+            settings.extend_select = Setting(settings.extend_select.value + check_codes(extend_select, "--extend-select"),
+                                             "--extend-select")
+        for flag, codes in (("--ignore", ignore), ("--extend-ignore", extend_ignore)):
+            if codes:
+                settings.extend_ignore = Setting(settings.extend_ignore.value + check_codes(codes, flag), flag)
+    except ReviewError as exc:
         fail(str(exc))
     return settings
 
@@ -142,69 +103,131 @@ def _short(origin: str) -> str:
     return path + sep + rest
 
 
+def _color(choice: str, to_file: bool) -> bool:
+    """--color always|never|auto: auto colours a terminal, unless NO_COLOR is set (https://no-color.org);
+    FORCE_COLOR forces it."""
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return not to_file and sys.stdout.isatty()
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"{path}: cannot write the output ({exc.strerror or exc})")
+
+
 @main.command()
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
 @click.option("--stage", type=click.Choice(("auto",) + STAGES), default=None,
               help="Review stage (default: the configuration's, else auto: from the prompt's headers, the "
-                   "bundle or config/config.yaml).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+                   "bundle or config/config.yaml; auto never overrides a configured stage).")
+@click.option("--output-format", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="How to print the results.")
+@click.option("--output-file", "output_file", metavar="FILE", help="Write the output to FILE instead of stdout.")
 @click.option("--base", "base_path", help="The base bundle a derived bundle was made from (directory or JSON).")
 @click.option("--run-variations", help="Comma-separated run ids the derived experiment must define.")
 @click.option("--prompt-version", "prompt_version", metavar="GROUP",
               help="Judge by this reviewer prompt version group (e.g. B6, D3, H12; see `expreview versions`); "
                    "default: the one a logged prompt reads as, else the configured one, else the stage's newest.")
 @click.option("--option", "-o", "option_pairs", multiple=True, metavar="KEY=VALUE",
-              help="Override a profile option, e.g. -o orchestration=gpu-queue.")
-@click.option("--select", multiple=True, help="Only these rule codes or prefixes (comma-separated).")
-@click.option("--ignore", multiple=True, help="Skip these rule codes or prefixes (comma-separated).")
+              help="Set a profile option, e.g. -o orchestration=gpu-queue (beats the configuration and what a "
+                   "prompt says).")
+@click.option("--select", multiple=True, help="Only these rule codes or prefixes (comma-separated; ALL: every "
+                                             "rule); replaces the configured list.")
+@click.option("--extend-select", multiple=True, help="Add these codes or prefixes to the selection.")
+@click.option("--ignore", multiple=True, help="Skip these rule codes or prefixes (comma-separated), in addition to "
+                                             "the configured ones.")
+@click.option("--extend-ignore", multiple=True, help="The same as --ignore (for ruff users).")
 @click.option("--config", "config", help="Read settings from FILE instead of the nearest pyproject.toml.")
 @click.option("--baseline", "baseline_path", help="Report only findings that FILE does not accept.")
 @click.option("--write-baseline", "write_baseline", help="Write the current findings to FILE as a baseline.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Review several bundles in parallel processes.")
-def check(paths, stage, fmt, base_path, run_variations, prompt_version, option_pairs, select, ignore, config,
-          baseline_path, write_baseline, jobs) -> None:
-    """Review PATHS: directories, JSON bundles or logged reviewer prompts ('-' reads stdin)."""
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when a bundle is not ready (2 still means an error).")
+@click.option("--statistics", "show_statistics", is_flag=True,
+              help="Print how many findings of each code instead of the findings.")
+@click.option("--quiet", "-q", count=True, help="Print the findings only (-qq: print nothing; the exit status "
+                                                "still tells).")
+@click.option("--verbose", "-v", is_flag=True, help="Also say on stderr where each setting came from.")
+@click.option("--color", "color", type=click.Choice(("auto", "always", "never")), default="auto", show_default=True,
+              help="Colour the text output (auto: on a terminal, unless NO_COLOR is set).")
+def check(paths, stage, fmt, output_file, base_path, run_variations, prompt_version, option_pairs, select,
+          extend_select, ignore, extend_ignore, config, baseline_path, write_baseline, jobs, exit_zero,
+          show_statistics, quiet, verbose, color) -> None:
+    """Review PATHS (default: .): directories, JSON bundles, logged reviewer prompts ('-' reads stdin), or
+    files of an experiment (the experiment holding them is reviewed, once)."""
+    paths = paths or (".",)
     select, ignore = _split(select), _split(ignore)
-    # Each checked path finds its own [tool.expreview] (a --config file applies to all of them).
-    per_path = [(path, _settings([path], config, stage, select, ignore, option_pairs)) for path in paths]
+    extend_select, extend_ignore = _split(extend_select), _split(extend_ignore)
+    cli_options = _options(option_pairs)
+    targets, skipped = resolve_targets(list(paths))
+    for skip in skipped:
+        click.echo(f"expreview: note: {skip.reason}", err=True)
+    # Each reviewed experiment finds its own [tool.expreview] (a --config file applies to all of them).
+    per_target = [(t, _settings([t.path], config, stage, select, ignore, extend_select, extend_ignore))
+                  for t in targets]
     accepted = None
     if baseline_path:
         try:
             accepted = baselines.read(baseline_path)
-        except baselines.BaselineError as exc:
+        except ReviewError as exc:
             fail(str(exc))
-    stdin_text: Optional[str] = sys.stdin.read() if "-" in paths else None
-    todo = [Job(path, s.stage.value, _short(s.stage.origin), s.option_values(), s.select.value, s.ignore.value, s.severity_values(),
+    stdin_text: Optional[str] = sys.stdin.read() if any(t.path == "-" for t in targets) else None
+    todo = [Job(t.path, t.path, s.stage.value, _short(s.stage.origin), s.option_values(),
+                s.selected(), s.ignored(), s.severity_values(), cli_options,
                 base_path or s.base.value,
                 _split((run_variations,)) if run_variations is not None else s.run_variations.value,
                 prompt_version or s.prompt_version.value,
                 "--prompt-version" if prompt_version else _short(s.prompt_version.origin),
-                stdin_text if path == "-" else None, accepted, bool(write_baseline))
-            for path, s in per_path]
-    if jobs > 1 and len(todo) > 1:
-        pyproject_validator()  # built before the workers fork, so each inherits it instead of rebuilding it
-        with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
-            results = list(pool.map(review_one, todo))
-    else:
-        results = [review_one(job) for job in todo]
-    reports, entries, errors = [], [], []
-    for report, found, error in results:
-        if error is not None:
-            errors.append(error)
-        else:
-            assert report is not None  # review_one gives a report exactly when it gives no error
-            reports.append(report)
-            entries.extend(found)
+                stdin_text if t.path == "-" else None, accepted, bool(write_baseline), t.note)
+            for t, s in per_target]
+    if verbose:
+        for job, (t, s) in zip(todo, per_target):
+            click.echo(f"expreview: {job.given}: config {s.config_file or '(none found)'}; stage {job.stage} "
+                       f"({_short(s.stage.origin)}); select {','.join(job.select) or 'ALL'}; "
+                       f"ignore {','.join(job.ignore) or '(none)'}", err=True)
+    results = _run(todo, jobs)
+    errors = [r.error for r in results if r.error is not None]
     for error in errors:
         click.echo(f"expreview: error: {error}", err=True)
     if write_baseline and not errors:
-        baselines.write(write_baseline, entries)
-    if reports:
-        click.echo(RENDERERS[fmt](reports), nl=False)
+        try:
+            baselines.write(write_baseline, [e for r in results for e in r.entries])
+        except ReviewError as exc:
+            fail(str(exc))
+    reports = [r.report for r in results if r.report is not None]
+    if reports and quiet < 2:
+        view = View(several=len(paths) > 1 or len(targets) > 1,
+                    color=fmt == "text" and _color(color, output_file is not None), quiet=quiet > 0)
+        if show_statistics:
+            out = statistics(reports, as_json=fmt == "json")
+        else:
+            out = RENDERERS[fmt](results, view)
+        if output_file:
+            _write(output_file, out)
+        else:
+            click.echo(out, nl=False, color=view.color)
         if fmt == "github":
             write_step_summary(reports)
-    sys.exit(2 if errors else 0 if all(r.ready for r in reports) else 1)
+    if errors:
+        sys.exit(2)
+    sys.exit(0 if exit_zero or all(r.ready for r in reports) else 1)
+
+
+def _run(todo: list[Job], jobs: int) -> list[Result]:
+    if jobs > 1 and len(todo) > 1:
+        from expreview.checks.dep.pyproject import pyproject_validator
+        pyproject_validator()  # built before the workers fork, so each inherits it instead of rebuilding it
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+            return list(pool.map(review_one, todo))
+    return [review_one(job) for job in todo]
 
 
 @main.command("rules")
@@ -226,7 +249,7 @@ def list_versions(stage: Optional[str]) -> None:
     for name in [stage] if stage else STAGES:
         try:
             profile = load_profile(name)
-        except ProfileError as exc:
+        except ReviewError as exc:
             fail(str(exc))
         for n, group in enumerate(profile.versions):
             changes = []
@@ -255,12 +278,15 @@ def _example_text(example) -> str:
     return "\n".join(parts)
 
 
-@main.command()
-@click.argument("code")
-def explain(code: str) -> None:
-    """Explain rule CODE: its criterion, why it matters, and examples."""
+def _explain(code: str) -> None:
     r = REGISTRY.get(code.upper())
     if r is None:
+        if code.upper() in ENGINE_CODES:
+            severity, summary = ENGINE_CODES[code.upper()]
+            consequence = engine_consequence(code.upper())
+            click.echo(f"{code.upper()} - {severity} ({consequence}), all stages, reported by the engine itself\n")
+            click.echo("What it reports:\n" + textwrap.fill(summary, 96, initial_indent="  ", subsequent_indent="  "))
+            return
         fail(f"unknown rule {code!r} (see `expreview rules`)")
     click.echo(f"{r.code} ({r.name}) - {r.severity} ({r.consequence}), stages: {', '.join(r.stages)}\n")
     meaning = CONSEQUENCE_MEANINGS.get(r.consequence, "")
@@ -272,44 +298,90 @@ def explain(code: str) -> None:
     click.echo("\nPasses:\n" + _example_text(r.valid[0]))
 
 
+@main.command()
+@click.argument("code")
+def explain(code: str) -> None:
+    """Explain rule CODE: its criterion, why it matters, and examples (the same as `rule`)."""
+    _explain(code)
+
+
+@main.command("rule")
+@click.argument("code")
+def rule_command(code: str) -> None:
+    """Explain rule CODE: its criterion, why it matters, and examples."""
+    _explain(code)
+
+
 @main.command("config")
 @click.argument("paths", nargs=-1)
 @click.option("--config", "config", help="Read settings from FILE instead of the nearest pyproject.toml.")
 @click.option("--stage", type=click.Choice(("auto",) + STAGES), default=None)
-def show_config(paths, config, stage) -> None:
-    """Print the resolved settings for PATHS and where each came from."""
-    paths = paths or (".",)
-    settings = _settings(paths, config, stage, [], [], ())
+@click.option("--prompt-version", "prompt_version", metavar="GROUP", help="As for `check`.")
+@click.option("--option", "-o", "option_pairs", multiple=True, metavar="KEY=VALUE", help="As for `check`.")
+def show_config(paths, config, stage, prompt_version, option_pairs) -> None:
+    """Print the settings a review of PATHS uses, and where each came from."""
+    targets, _ = resolve_targets(list(paths or (".",)))
+    target = targets[0].path if targets else "."
+    settings = _settings([target], config, stage)
+    cli_options = _options(option_pairs)
     rows = [("config file", settings.config_file or "(none found)", "")]
     rows.append(("stage", settings.stage.value, settings.stage.origin))
-    rows.append(("select", ", ".join(settings.select.value) or "(all)", settings.select.origin))
-    rows.append(("ignore", ", ".join(settings.ignore.value) or "(none)", settings.ignore.origin))
+    rows.append(("select", ", ".join(settings.selected()) or "(all)", settings.select.origin))
+    rows.append(("ignore", ", ".join(settings.ignored()) or "(none)", settings.ignore.origin))
     for code, s in sorted(settings.severity.items()):
         rows.append((f"severity.{code}", s.value, s.origin))
     if settings.base.value:
         rows.append(("base", settings.base.value, settings.base.origin))
     if settings.run_variations.value:
         rows.append(("run_variations", ", ".join(settings.run_variations.value), settings.run_variations.origin))
-    if settings.prompt_version.value:
-        rows.append(("prompt_version", settings.prompt_version.value, settings.prompt_version.origin))
-    resolved = settings.stage.value
-    if resolved == "auto":
+    bundle = None
+    try:
+        bundle = load_path(target)
+        decide_stage(bundle, settings.stage.value, _short(settings.stage.origin))
+    except (ReviewError, OSError):
+        bundle = None
+    if bundle is not None and bundle.stage is not None:
+        group = prompt_version or bundle.prompt_version or settings.prompt_version.value
+        origin = "--prompt-version" if prompt_version else "the logged prompt" if bundle.prompt_version else \
+            settings.prompt_version.origin if group else "the stage's newest"
         try:
-            bundle = load_path(paths[0])
-            decide_stage(bundle, "auto")
-            resolved = bundle.stage
-        except (LoadError, OSError):
-            resolved = None
-    if resolved:
-        for key, value in sorted(load_profile(resolved).options.items()):
-            given = settings.options.get(key)
-            rows.append((f"options.{key}", given.value if given else value, given.origin if given else f"profile rules/{resolved}.yaml"))
-    for key, s in sorted(settings.options.items()):
-        if not resolved or key not in load_profile(resolved).options:
-            rows.append((f"options.{key}", s.value, s.origin))
+            version = load_profile(bundle.stage).version(group)
+        except ReviewError as exc:
+            fail(str(exc))
+        if version is not None:
+            rows.append(("prompt_version", version.group, origin))
+    for key, value, origin in _option_rows(settings, bundle, prompt_version, cli_options):
+        rows.append((f"options.{key}", value, origin))
     width = max(len(k) for k, _, _ in rows)
     for key, value, origin in rows:
         click.echo(f"{key:<{width}} = {value}" + (f"    # {origin}" if origin else ""))
+
+
+def _option_rows(settings: Settings, bundle, prompt_version: Optional[str], cli_options: dict[str, Any]):
+    """(option, value, origin) as the review layers them: the profile's defaults, the judged prompt
+    version's options, the configuration, what a logged prompt says, then -o (see jobs.review_one
+    and engine._review)."""
+    layers: list[tuple[dict, str]] = []
+    if bundle is not None and bundle.stage is not None:
+        profile = load_profile(bundle.stage)
+        group = prompt_version or bundle.prompt_version or settings.prompt_version.value
+        try:
+            version = profile.version(group)
+        except ReviewError as exc:
+            fail(str(exc))
+        layers.append((profile.options, f"profile rules/{bundle.stage}.yaml"))
+        if version is not None:
+            layers.append((version.options, f"prompt version {version.group}"
+                           + (" (the stage's newest)" if group is None else "")))
+    layers.append(({k: s.value for k, s in settings.options.items()}, ""))
+    if bundle is not None:
+        layers.append((bundle.options, "the logged prompt"))
+    layers.append((cli_options, "-o"))
+    value: dict[str, tuple[Any, str]] = {}
+    for options, origin in layers:
+        for key, v in options.items():
+            value[key] = (v, origin or settings.options[key].origin)
+    return [(key, v, origin) for key, (v, origin) in sorted(value.items())]
 
 
 @main.command("docs")

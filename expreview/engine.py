@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import gc
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional
 
 from . import baseline as baselines
 from . import checks  # noqa: F401  (registers the built-in rules)
 from . import suppressions
 from expreview.bundle import Bundle
+from expreview.errors import LoadError
 from expreview.findings import ADVICE, CRASH, CRITERION, ERROR, WARNING, Finding
 from expreview.plugins import PLUGIN_CODES, load_plugins
 from expreview.profiles import Profile, ProfileError, load_profile
@@ -176,22 +178,24 @@ def selected_rules(profile: Profile, select: Iterable[str] = (), ignore: Iterabl
     return chosen
 
 
-def review_bundle(bundle: Bundle, *args, **kwargs) -> Report:
-    """Review `bundle` with its stage's profile (see `_review` for the arguments).
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused, then restored as it was.
 
     Parsing allocates millions of small, acyclic objects; the cyclic collector would traverse them
-    again and again while they are alive. It is paused for the review (reference counting still
-    frees everything) and restored afterwards."""
+    again and again while they are alive (reference counting still frees everything). Only a
+    process that expreview owns pauses it (the CLI, the benchmarks): `review_bundle` itself leaves
+    a host's collector alone, since pausing it would also pause it for the host's other threads."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _review(bundle, *args, **kwargs)
+        yield
     finally:
         if enabled:
             gc.enable()
 
 
-def _review(
+def review_bundle(
     bundle: Bundle,
     select: Iterable[str] = (),
     ignore: Iterable[str] = (),
@@ -199,6 +203,7 @@ def _review(
     rules: Optional[list[Rule]] = None,
     baseline: Optional[list[dict]] = None,
 ) -> Report:
+    """Review `bundle` (its stage decided) with its stage's profile and prompt version."""
     stage = bundle.stage
     if stage is None:
         raise ProfileError("the bundle's stage is not decided; decide it first (inputs.loaders.decide_stage)")
@@ -211,6 +216,11 @@ def _review(
     bundle.options = {**profile.options, **asked, **bundle.options}
     if rules is None:
         rules = selected_rules(profile, select, ignore, version)
+    comparing = [r.code for r in rules if r.code.startswith(profile.base_rules)] if profile.base_rules else []
+    if comparing and bundle.base is None:
+        raise LoadError(f"{bundle.source or 'input'}: stage {stage} compares the bundle with the base it was made "
+                        f"from ({', '.join(comparing)}), and no base was given; pass --base PATH (or set "
+                        "base = \"…\" in [tool.expreview], or base= in the Python API)")
     severities = {**(version.severity if version is not None else {}), **(severities or {})}
     findings: list[Finding] = list(bundle.load_findings)
     for rule in rules:

@@ -20,8 +20,7 @@ from expreview.versions import VersionError, VersionGroup, parse_groups
 RULES_DIR_ENV = "EXPREVIEW_RULES_DIR"
 
 
-class ProfileError(Exception):
-    pass
+from expreview.errors import ProfileError  # noqa: E402  (re-exported)
 
 
 @dataclass(frozen=True)
@@ -97,6 +96,7 @@ class Profile:
     prompt: Optional[PromptSpec] = None
     detect: Detect = Detect()
     versions: tuple[VersionGroup, ...] = ()  # the prompt version groups, newest first
+    base_rules: tuple[str, ...] = ()  # codes or prefixes of rules that compare with the base bundle
 
     def version(self, group: Optional[str]) -> Optional[VersionGroup]:
         """The named group (None: the newest); ProfileError when the stage has no such group."""
@@ -219,6 +219,7 @@ def _load(directory: Path, stage: str) -> Profile:
         prompt=_prompt(path, data.get("prompt")),
         detect=Detect(**(data.get("detect") or {})),
         versions=versions,
+        base_rules=tuple(data.get("base_rules") or ()),
     )
 
 

@@ -4,8 +4,10 @@ it came from, for `expreview config`.
 
     [tool.expreview]
     stage = "base"
-    select = ["DEP", "PY"]          # codes or family prefixes
+    select = ["DEP", "PY"]          # codes or family prefixes; "ALL" (the default) is every rule
     ignore = ["FIG003"]
+    extend-select = ["FIG003"]      # added to select (or to the command line's --select)
+    extend-ignore = ["CFG005"]      # added to ignore; a command-line --ignore adds to both
     [tool.expreview.severity]
     FIG003 = "error"
     [tool.expreview.options]
@@ -36,12 +38,12 @@ from expreview.findings import SEVERITIES
 from expreview.profiles import load_profile, stages
 from expreview.rule import REGISTRY
 
-KEYS = ("stage", "select", "ignore", "severity", "options", "base", "run_variations",
-        "prompt_version", "distributions")
+KEYS = ("stage", "select", "ignore", "extend-select", "extend-ignore", "severity", "options", "base",
+        "run_variations", "prompt_version", "distributions")
+ALL = "ALL"  # in select: every rule (the same as no select)
 
 
-class SettingsError(Exception):
-    """A configuration the user must fix; the CLI prints it on one line and exits 2."""
+from expreview.errors import SettingsError  # noqa: E402  (re-exported)
 
 
 @dataclass
@@ -55,6 +57,8 @@ class Settings:
     stage: Setting = field(default_factory=lambda: Setting("auto", "default"))
     select: Setting = field(default_factory=lambda: Setting([], "default"))
     ignore: Setting = field(default_factory=lambda: Setting([], "default"))
+    extend_select: Setting = field(default_factory=lambda: Setting([], "default"))
+    extend_ignore: Setting = field(default_factory=lambda: Setting([], "default"))
     severity: dict[str, Setting] = field(default_factory=dict)
     options: dict[str, Setting] = field(default_factory=dict)
     base: Setting = field(default_factory=lambda: Setting(None, "default"))
@@ -68,23 +72,75 @@ class Settings:
     def severity_values(self) -> dict[str, str]:
         return {k: s.value for k, s in self.severity.items()}
 
+    def selected(self) -> list[str]:
+        """The effective select list ([] = every rule): select plus extend-select."""
+        return effective_select(self.select.value, self.extend_select.value)
+
+    def ignored(self) -> list[str]:
+        return list(dict.fromkeys(self.ignore.value + self.extend_ignore.value))
+
+
+def effective_select(select: list[str], extend: list[str]) -> list[str]:
+    """`select` with `extend` added; [] means every rule (so does ALL, and extending "every rule"
+    changes nothing)."""
+    if not select or ALL in select:
+        return []
+    return list(dict.fromkeys(select + extend))
+
 
 def known_codes() -> set[str]:
     return set(REGISTRY) | set(ENGINE_CODES)
 
 
 def known_options() -> set[str]:
-    names: set[str] = set()
+    names: set[str] = {"distributions"}
     for stage in stages():
         names |= set(load_profile(stage).options)
     return names
 
 
-def check_codes(codes, where: str) -> None:
+def check_codes(codes, where: str) -> list[str]:
+    """`codes` upper-cased, each a known rule code, a prefix of one (a family: `PH`), or ALL;
+    SettingsError names the first that is none of these."""
     known = known_codes()
+    if isinstance(codes, str) or not isinstance(codes, (list, tuple)):
+        raise SettingsError(f"{where}: must be a list of rule codes, not {type(codes).__name__} {codes!r}")
+    out = []
     for code in codes:
-        if not isinstance(code, str) or not any(k.startswith(code.upper()) for k in known):
+        if not isinstance(code, str) or not code.strip() or \
+                code.strip().upper() != ALL and not any(k.startswith(code.strip().upper()) for k in known):
             raise SettingsError(f"{where}: unknown rule code or prefix {code!r} (see `expreview rules`)")
+        out.append(code.strip().upper())
+    return out
+
+
+def option_specs(name: str) -> list:
+    """The specs of option `name` in every stage that has it."""
+    return [spec for stage in stages() for spec in load_profile(stage).option_specs if spec.name == name]
+
+
+def _check_distributions(mapping: Any, where: str) -> None:
+    if not isinstance(mapping, dict) or not all(
+            isinstance(k, str) and k and (isinstance(v, str) and v or isinstance(v, list) and v
+                                          and all(isinstance(d, str) and d for d in v))
+            for k, v in mapping.items()):
+        raise SettingsError(f"{where}: distributions must be a table of import name = \"distribution\" "
+                            "(or a list of distributions), e.g. distributions = {mylib = \"my-lib-dist\"}")
+
+
+def check_option(name: Any, value: Any, where: str) -> None:
+    """SettingsError unless some stage has option `name` and allows `value` for it (`distributions`,
+    DEP002's import-name map, is set apart from the profiles and checked for its shape)."""
+    if name == "distributions":
+        _check_distributions(value, where)
+        return
+    specs = option_specs(name) if isinstance(name, str) else []
+    if not specs:
+        raise SettingsError(f"{where}: unknown option {name!r} (known: {', '.join(sorted(known_options()))})")
+    allowed = [spec.allowed for spec in specs]
+    if all(a is not None for a in allowed) and not any(value in a for a in allowed if a is not None):
+        values = sorted({str(v) for a in allowed if a is not None for v in a})
+        raise SettingsError(f"{where}: option {name}={value!r} is not one of {', '.join(values)}")
 
 
 def find_config(start: Path) -> Optional[Path]:
@@ -132,15 +188,14 @@ def apply_config(settings: Settings, table: dict, origin: str, directory: Path =
         if table["stage"] not in ("auto",) + stages():
             raise SettingsError(f"{origin}: stage {table['stage']!r} is not one of auto, {', '.join(stages())}")
         settings.stage = Setting(table["stage"], origin)
-    for key in ("select", "ignore"):
+    for key in ("select", "ignore", "extend-select", "extend-ignore"):
         if key in table:
             values = table[key]
             if isinstance(values, str):
                 values = [values]
             if not isinstance(values, list):
                 raise SettingsError(f"{origin}: {key} must be a list of codes")
-            check_codes(values, f"{origin}: {key}")
-            setattr(settings, key, Setting([v.upper() for v in values], origin))
+            setattr(settings, key.replace("-", "_"), Setting(check_codes(values, f"{origin}: {key}"), origin))
     severity = table.get("severity", {})
     if not isinstance(severity, dict):
         raise SettingsError(f"{origin}: severity must be a table of CODE = \"error\" | \"warning\"")
@@ -159,13 +214,8 @@ def apply_config(settings: Settings, table: dict, origin: str, directory: Path =
             raise SettingsError(f"{origin}: run_variations must be a list of run ids")
         settings.run_variations = Setting(list(variations), origin)
     if "distributions" in table:  # import name -> the distribution(s) providing it: DEP002/DEP004's option
-        mapping = table["distributions"]
-        if not isinstance(mapping, dict) or not all(
-                isinstance(v, str) and v or isinstance(v, list) and v and all(isinstance(d, str) and d for d in v)
-                for v in mapping.values()):
-            raise SettingsError(f"{origin}: distributions must be a table of import name = \"distribution\" "
-                                "(or a list of distributions), e.g. distributions = {mylib = \"my-lib-dist\"}")
-        settings.options["distributions"] = Setting(dict(mapping), origin)
+        check_option("distributions", table["distributions"], origin)
+        settings.options["distributions"] = Setting(dict(table["distributions"]), origin)
     if "prompt_version" in table:
         if not isinstance(table["prompt_version"], str) or not table["prompt_version"]:
             raise SettingsError(f"{origin}: prompt_version must be a version group name, e.g. \"B6\" or \"H12\"")
@@ -174,10 +224,8 @@ def apply_config(settings: Settings, table: dict, origin: str, directory: Path =
     options = table.get("options", {})
     if not isinstance(options, dict):
         raise SettingsError(f"{origin}: options must be a table")
-    known = known_options()
     for name, value in options.items():
-        if name not in known:
-            raise SettingsError(f"{origin}: unknown option {name!r} (known: {', '.join(sorted(known))})")
+        check_option(name, value, f"{origin}: options")
         settings.options[name] = Setting(value, origin)
 
 

@@ -28,10 +28,11 @@ def bad(tmp_path_factory):
 
 
 def test_text_format_lines_and_summary(bad):
-    proc = run_cli("check", str(bad), "--stage", "base")
+    # paths are as seen from where the command runs, so an editor opens them from there
+    proc = run_cli("check", bad.name, "--stage", "base", cwd=bad.parent)
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
-    assert lines[0].startswith("pyproject.toml:7:1: DEP001 error (crash) [project.dependencies] is written as a table")
+    assert lines[0].startswith("deps-table/pyproject.toml:7:1: DEP001 error (crash) [project.dependencies] is written as a table")
     assert lines[-1] == "1 error, 0 warnings (stage base from --stage; prompt version B7, the stage's newest): not ready"
 
 

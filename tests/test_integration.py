@@ -58,7 +58,9 @@ def test_config_command_prints_values_and_origins(tmp_path):
     assert any(l.startswith("stage") and "= base" in l and origin in l for l in lines), lines
     assert any(l.startswith("select") and "DEP, PY" in l for l in lines)
     assert any(l.startswith("options.orchestration") and "gpu-queue" in l and origin in l for l in lines)
-    assert any(l.startswith("options.figure_dir") and "profile rules/base.yaml" in l for l in lines)
+    # what the review uses: the judged prompt version's options beat the profile's defaults
+    assert any(l.startswith("options.figure_dir") and "prompt version B7 (the stage's newest)" in l for l in lines)
+    assert any(l.startswith("options.config_loader") and "profile rules/base.yaml" in l for l in lines)
 
 
 @pytest.mark.parametrize("table,named", [
@@ -186,7 +188,9 @@ def test_pre_commit_hook_definition():
 
     hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
     hook = next(h for h in hooks if h["id"] == "expreview")
-    assert (hook["pass_filenames"], hook["always_run"], hook["require_serial"]) == (False, True, True)
+    # the changed files are passed; expreview reviews the experiment holding each, once
+    assert (hook["entry"], hook["pass_filenames"], hook["require_serial"]) == ("expreview check", True, True)
+    assert "python" in hook["types_or"] and "yaml" in hook["types_or"]
 
 
 @pytest.mark.skipif(not PRE_COMMIT.exists() and shutil.which("pre-commit") is None, reason="pre-commit is not installed")
@@ -200,9 +204,16 @@ def test_pre_commit_try_repo_passes_good_and_fails_bad(tmp_path):
     _git(hook_repo, "commit", "-qm", "expreview")
     env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "cache"))
     results = {}
-    for name in ("good", "bad"):
-        repo = repo_copy(tmp_path, GOOD, name) if name == "good" else build_variant("base", "deps-table", tmp_path / name)
-        add_config(repo, '[tool.expreview]\nstage = "base"\n')
+    multi = tmp_path / "multi"  # two experiments in subfolders, one of them broken
+    for part, make in (("one", lambda d: repo_copy(d.parent, GOOD, d.name)),
+                       ("two", lambda d: build_variant("base", "deps-table", d))):
+        add_config(make(multi / "exps" / part), '[tool.expreview]\nstage = "base"\n')
+    for name in ("good", "bad", "multi"):
+        if name == "multi":
+            repo = multi
+        else:
+            repo = repo_copy(tmp_path, GOOD, name) if name == "good" else build_variant("base", "deps-table", tmp_path / name)
+            add_config(repo, '[tool.expreview]\nstage = "base"\n')
         _git(repo, "init", "-q")
         _git(repo, "add", "-A")
         _git(repo, "commit", "-qm", "fixture")
@@ -212,6 +223,9 @@ def test_pre_commit_try_repo_passes_good_and_fails_bad(tmp_path):
     good, bad = results["good"], results["bad"]
     assert good.returncode == 0 and "Passed" in good.stdout, good.stdout + good.stderr
     assert bad.returncode == 1 and "Failed" in bad.stdout and "DEP001" in bad.stdout, bad.stdout + bad.stderr
+    both = results["multi"]
+    assert both.returncode == 1 and "exps/two/pyproject.toml:7:1: DEP001" in both.stdout, both.stdout + both.stderr
+    assert "exps/one: 0 errors" in both.stdout and "exps/two: 1 error" in both.stdout, both.stdout
 
 
 def test_a_derived_directory_can_name_its_base_and_variations(tmp_path):

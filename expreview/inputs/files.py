@@ -14,8 +14,7 @@ MAX_FILE_BYTES = 2_000_000
 MAX_FILES = 500
 
 
-class LoadError(Exception):
-    """Input that cannot be reviewed; the CLI prints it on one line and exits 2."""
+from expreview.errors import LoadError  # noqa: E402  (re-exported: the loaders raise it)
 
 
 def too_large(size: int) -> str:

@@ -70,4 +70,6 @@ def decide_stage(bundle: Bundle, requested: str, origin: str = "--stage") -> Non
         missing.append("no base bundle")
     missing.append("no prompt headers")
     choices = " or ".join(f"--stage {p.stage}" for p in known if p.detect.file is None)
-    raise LoadError(f"{bundle.source or 'input'}: cannot decide the stage ({', '.join(missing)}); pass {choices}")
+    names = "|".join(p.stage for p in known)
+    raise LoadError(f"{bundle.source or 'input'}: cannot decide the stage ({', '.join(missing)}); set "
+                    f"stage = \"{names}\" in [tool.expreview] of the repository's pyproject.toml, or pass {choices}")

@@ -28,19 +28,30 @@ def _input_part(text: str) -> str:
     return text[: matches[-1].start()] if matches else text
 
 
+_NEXT_HEADER = re.compile(r"\n#{1,6} ")
+# What an empty section holds when a pipeline logs an empty bundle.
+_EMPTY_VALUES = ("", "null", "None", '""', "[]", "{}")
+
+
 def _json_after(text: str, header: str) -> Optional[dict[str, Any]]:
+    """The JSON object in the section under `header` (up to the next markdown header); {} when the
+    section is there but empty (the pipeline sent an empty bundle); None without the section."""
     start = text.find(header)
     if start < 0:
         return None
     rest = text[start + len(header):]
-    brace = rest.find("{")
+    end = _NEXT_HEADER.search(rest)
+    section = rest[:end.start()] if end else rest
+    if section.strip().strip("`").strip() in _EMPTY_VALUES:
+        return {}
+    brace = section.find("{")
     if brace < 0:
-        return None
+        return {}
     try:
         value, _ = json.JSONDecoder().raw_decode(rest[brace:])
     except json.JSONDecodeError as exc:
         raise LoadError(f"the bundle under `{header}` is not valid JSON ({exc.msg})") from None
-    return value if isinstance(value, dict) else None
+    return value if isinstance(value, dict) else {}
 
 
 def prompt_stage(text: str) -> Optional[str]:
@@ -98,7 +109,7 @@ def _run_variations(text: str, prefix: str) -> Optional[list[str]]:
 def _add_context(bundle: Bundle, text: str, where: str, profile: Profile, spec: PromptSpec) -> None:
     if spec.base is not None:
         base = _json_after(text, spec.base.header)
-        if base is not None:
+        if base:  # an empty base section is no base (the review then says one is needed)
             bundle.base = bundle_of(files_from_json(base, where + " (base)"), where, stage=spec.base.stage)
     if spec.run_variations is not None:
         variations = _run_variations(text, spec.run_variations)

@@ -1,0 +1,82 @@
+"""One review the CLI asked for, in a form a worker process can receive, and its result.
+
+A failed input is a result too (with its error and no report), so several inputs always give as
+many results as were asked, in order."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from expreview import baseline as baselines
+from expreview.engine import Report, paused_gc, review_bundle
+from expreview.errors import ReviewError
+from expreview.inputs.loaders import decide_stage, load_path
+from expreview.profiles import base_stage
+
+
+@dataclass
+class Job:
+    path: str  # what to load (an experiment's directory, a bundle, a prompt, "-")
+    given: str  # the path(s) as typed, for the output's "input"
+    stage: str
+    stage_origin: str
+    options: dict[str, Any]  # from the configuration: what a prompt says beats them
+    select: list[str]
+    ignore: list[str]
+    severities: dict[str, str]
+    cli_options: dict[str, Any] = field(default_factory=dict)  # -o: beats everything
+    base_path: Optional[str] = None
+    run_variations: Optional[list[str]] = None
+    prompt_version: Optional[str] = None
+    prompt_version_origin: str = ""
+    stdin_text: Optional[str] = None
+    baseline: Optional[list[dict]] = None
+    want_entries: bool = False
+    note: Optional[str] = None  # how the path was widened to its experiment
+
+
+@dataclass
+class Result:
+    input: str
+    report: Optional[Report] = None
+    error: Optional[str] = None
+    entries: list[dict] = field(default_factory=list)  # baseline entries, when asked
+
+
+def _prompt_version(bundle, job: Job) -> None:
+    if job.prompt_version is None or job.prompt_version == bundle.prompt_version:
+        return
+    # --prompt-version beats what a prompt's text says; a configured one only fills a gap
+    if bundle.prompt_version is None or job.prompt_version_origin == "--prompt-version":
+        if bundle.prompt_version is not None:
+            bundle.notes.append(f"prompt version {job.prompt_version} from --prompt-version "
+                                f"(the prompt reads as {bundle.prompt_version})")
+        else:
+            bundle.notes.append(f"prompt version {job.prompt_version} from {job.prompt_version_origin}")
+        bundle.prompt_version = job.prompt_version
+
+
+def review_one(job: Job) -> Result:
+    """Runs in the CLI process or in a worker; the process is expreview's, so the collector is paused."""
+    try:
+        with paused_gc():
+            bundle = load_path(job.path, job.stdin_text)
+            if job.note:
+                bundle.notes.insert(0, job.note)
+            if job.base_path:
+                bundle.base = load_path(job.base_path)
+                bundle.base.stage = base_stage()
+            if job.run_variations is not None:
+                bundle.run_variations = job.run_variations
+            _prompt_version(bundle, job)
+            # -o beats what a prompt says, which beats the repository's settings
+            bundle.options = {**job.options, **bundle.options, **job.cli_options}
+            decide_stage(bundle, job.stage, job.stage_origin)
+            report = review_bundle(bundle, select=job.select, ignore=job.ignore, severities=job.severities,
+                                   baseline=job.baseline)
+            entries = baselines.entries(bundle, report.findings, bundle.source) if job.want_entries else []
+        return Result(job.given, report, None, entries)
+    except ReviewError as exc:
+        return Result(job.given, None, str(exc))
+    except OSError as exc:
+        return Result(job.given, None, f"{exc.filename or job.path}: {exc.strerror or exc}")
