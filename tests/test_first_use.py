@@ -261,3 +261,18 @@ def test_rule_and_explain_know_every_listed_code(command, code):
     proc = run_cli(command, code)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(code.upper())
+
+
+# --- 10. dependencies by import name --------------------------------------------------------------
+
+@pytest.mark.parametrize("module, made_up, real", [("google", '"google"', None), ("Bio", '"Bio"', '"biopython"'),
+                                                    ("multipart", '"multipart"', '"python-multipart"')])
+def test_no_message_suggests_a_distribution_that_does_not_exist(module, made_up, real):
+    files = good_files()
+    files["src/model.py"] += f"\nimport {module}\n"
+    (finding,) = [f for f in expreview.check(files, stage="base", select=["DEP002"]).findings]
+    assert made_up not in finding.message
+    if real:
+        assert real in finding.message
+    else:
+        assert "does not know which distribution provides it" in finding.message
