@@ -179,6 +179,10 @@ def check(paths, stage, fmt, output_file, base_path, run_variations, prompt_vers
             accepted = baselines.read(baseline_path)
         except ReviewError as exc:
             fail(str(exc))
+        for key, count in baselines.missing_bundles(accepted, baseline_path).items():
+            click.echo(f"expreview: warning: {baseline_path}: {count} baseline entr{'y' if count == 1 else 'ies'} "
+                       f"for {key}, which does not exist (relative to the baseline's folder); "
+                       "write the baseline again (--write-baseline) to drop them", err=True)
     stdin_text: Optional[str] = sys.stdin.read() if any(t.path == "-" for t in targets) else None
     todo = [Job(t.path, t.path, s.stage.value, _short(s.stage.origin), s.option_values(),
                 s.selected(), s.ignored(), s.severity_values(), cli_options,
@@ -186,7 +190,9 @@ def check(paths, stage, fmt, output_file, base_path, run_variations, prompt_vers
                 _split((run_variations,)) if run_variations is not None else s.run_variations.value,
                 prompt_version or s.prompt_version.value,
                 "--prompt-version" if prompt_version else _short(s.prompt_version.origin),
-                stdin_text if t.path == "-" else None, accepted, bool(write_baseline), t.note)
+                stdin_text if t.path == "-" else None, accepted, bool(write_baseline), note=t.note,
+                baseline_key=baselines.bundle_key(t.path, baseline_path) if baseline_path else None,
+                entries_key=baselines.bundle_key(t.path, write_baseline) if write_baseline else None)
             for t, s in per_target]
     if verbose:
         for job, (t, s) in zip(todo, per_target):

@@ -17,7 +17,7 @@ CONSEQUENCE_MEANINGS = {
 # The consequence of the findings the engine reports itself (engine.run_contained, suppressions.apply
 # and baseline.apply give these; tests/test_consequence_output.py checks that they still do).
 ENGINE_CONSEQUENCES = {INTERNAL_ERROR: CRITERION, suppressions.UNUSED_SUPPRESSION: ADVICE,
-                       baseline.STALE_ENTRY: ADVICE}
+                       suppressions.UNKNOWN_CODE: ADVICE, baseline.STALE_ENTRY: ADVICE}
 
 
 def engine_consequence(code: str) -> str:

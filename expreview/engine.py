@@ -23,6 +23,7 @@ INTERNAL_ERROR = "INT001"
 ENGINE_CODES = {
     INTERNAL_ERROR: ("error", "a rule failed internally; its checks did not run"),
     suppressions.UNUSED_SUPPRESSION: ("warning", "an `# expreview: ignore[…]` comment suppresses nothing"),
+    suppressions.UNKNOWN_CODE: ("warning", "an `# expreview: ignore[…]` comment names a code that does not exist"),
     baselines.STALE_ENTRY: ("warning", "a baseline entry no longer matches any finding"),
 }
 
@@ -202,8 +203,10 @@ def review_bundle(
     severities: Optional[dict[str, str]] = None,
     rules: Optional[list[Rule]] = None,
     baseline: Optional[list[dict]] = None,
+    baseline_key: Optional[str] = None,
 ) -> Report:
-    """Review `bundle` (its stage decided) with its stage's profile and prompt version."""
+    """Review `bundle` (its stage decided) with its stage's profile and prompt version; `baseline_key`
+    names the bundle in `baseline` (default: its source)."""
     stage = bundle.stage
     if stage is None:
         raise ProfileError("the bundle's stage is not decided; decide it first (inputs.loaders.decide_stage)")
@@ -226,9 +229,9 @@ def review_bundle(
     for rule in rules:
         findings.extend(run_contained(rule, bundle, _severity(severities, rule.code)))
     findings = list({(f.code, f.path, f.line, f.column, f.message): f for f in findings}.values())
-    findings = suppressions.apply(bundle, findings, {r.code for r in rules})
+    findings = suppressions.apply(bundle, findings, {r.code for r in rules}, set(REGISTRY) | set(ENGINE_CODES))
     if baseline is not None:
-        findings = baselines.apply(bundle, findings, baseline, bundle.source)
+        findings = baselines.apply(bundle, findings, baseline, baseline_key or bundle.source)
     ordered = sorted(findings, key=Finding.sort_key)
     return Report(stage, ordered, profile.ready_key, profile.issue_key, bundle.source, list(bundle.notes),
                   bundle.root, version.group if version is not None else None)

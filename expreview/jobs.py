@@ -32,6 +32,9 @@ class Job:
     stdin_text: Optional[str] = None
     baseline: Optional[list[dict]] = None
     want_entries: bool = False
+    # The bundle's name in the baseline read and in the one written (baseline.bundle_key)
+    baseline_key: Optional[str] = None
+    entries_key: Optional[str] = None
     note: Optional[str] = None  # how the path was widened to its experiment
 
 
@@ -73,8 +76,9 @@ def review_one(job: Job) -> Result:
             bundle.options = {**job.options, **bundle.options, **job.cli_options}
             decide_stage(bundle, job.stage, job.stage_origin)
             report = review_bundle(bundle, select=job.select, ignore=job.ignore, severities=job.severities,
-                                   baseline=job.baseline)
-            entries = baselines.entries(bundle, report.findings, bundle.source) if job.want_entries else []
+                                   baseline=job.baseline, baseline_key=job.baseline_key)
+            entries = (baselines.entries(bundle, report.findings, job.entries_key or bundle.source)
+                       if job.want_entries else [])
         return Result(job.given, report, None, entries)
     except ReviewError as exc:
         return Result(job.given, None, str(exc))

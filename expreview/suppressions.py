@@ -2,8 +2,10 @@
 
 On the reported line, or as a whole-line comment on the line above, the comment silences those codes
 (or families: `ignore[PH]`) for that line; `# expreview: ignore-file[CODE]` anywhere in a file
-silences them for the whole file. A bare `ignore` (no codes) silences every code. A suppression that
-silences nothing is itself reported (SUP001), so stale ones do not pile up."""
+silences them for the whole file. A bare `ignore` (no brackets) silences every code; `ignore[]` names
+no code and silences nothing. A suppression that silences nothing is itself reported (SUP001), so
+stale ones do not pile up; a code that is neither a rule's nor a family's (a typo, a code from another
+tool) silences nothing and is reported (SUP002), so a misspelt suppression never passes for one."""
 from __future__ import annotations
 
 import re
@@ -15,6 +17,7 @@ from expreview.bundle import Bundle
 from expreview.findings import ADVICE, Finding, WARNING
 
 UNUSED_SUPPRESSION = "SUP001"
+UNKNOWN_CODE = "SUP002"
 _DIRECTIVE = re.compile(r"expreview:\s*ignore(?P<file>-file)?\s*(?:\[(?P<codes>[^\]]*)\])?")
 
 
@@ -22,7 +25,7 @@ _DIRECTIVE = re.compile(r"expreview:\s*ignore(?P<file>-file)?\s*(?:\[(?P<codes>[
 class Suppression:
     path: str
     line: int
-    codes: Optional[tuple[str, ...]]  # None: every code
+    codes: Optional[tuple[str, ...]]  # None: every code; () (`ignore[]`): none
     file_level: bool
     whole_line: bool  # the comment is alone on its line, so it also covers the next line
     text: str
@@ -61,16 +64,41 @@ def suppressions(bundle: Bundle) -> list[Suppression]:
                 continue
             codes = match.group("codes")
             parsed = tuple(c.strip().upper() for c in codes.split(",") if c.strip()) if codes is not None else None
-            found.append(Suppression(path, number, parsed or None, bool(match.group("file")),
+            found.append(Suppression(path, number, parsed, bool(match.group("file")),
                                      line.lstrip().startswith("#"), match.group(0)))
     return found
 
 
-def apply(bundle: Bundle, findings: list[Finding], ran: set[str]) -> list[Finding]:
-    """Drop suppressed findings; add one SUP001 warning per suppression that silenced nothing."""
+def is_known(code: str, known: set[str]) -> bool:
+    """`code` is a rule's or engine's code, or a prefix of one that ends a family name or a digit
+    (`PH`, `PH00`), never a bare letter of a family (`P`)."""
+    if code in known:
+        return True
+    if not re.fullmatch(r"[A-Z]+[0-9]*", code):
+        return False
+    return any(k.startswith(code) and (code[-1].isdigit() or not k[len(code)].isalpha()) for k in known)
+
+
+def apply(bundle: Bundle, findings: list[Finding], ran: set[str], known: set[str]) -> list[Finding]:
+    """Drop suppressed findings; add a SUP002 warning per unknown code a suppression names (that
+    code silences nothing) and a SUP001 warning per suppression that silenced nothing."""
     marks = suppressions(bundle)
     if not marks:
         return findings
+    reported = []
+    for s in marks:
+        if not s.codes:
+            continue
+        unknown = [c for c in s.codes if not is_known(c, known)]
+        for code in unknown:
+            reported.append(Finding(
+                UNKNOWN_CODE, WARNING, s.path, s.line, 1, s.line, 1,
+                f"`# {s.text}` names {code}, which is no expreview rule or family, so it silences nothing; "
+                "correct the code (`expreview rules` lists them) or remove it",
+                consequence=ADVICE,
+            ))
+        s.codes = tuple(c for c in s.codes if c not in unknown)
+        s.used = s.used or (bool(unknown) and not s.codes)  # already reported as SUP002
     kept = []
     for finding in findings:
         covering = [s for s in marks if s.covers(finding)]
@@ -81,9 +109,10 @@ def apply(bundle: Bundle, findings: list[Finding], ran: set[str]) -> list[Findin
     for s in marks:
         judged = s.codes is None or all(any(code.startswith(c) for code in ran) for c in s.codes)
         if not s.used and judged:
+            why = ("names no code, so it suppresses nothing; name the codes (`ignore[CODE]`) or remove it"
+                   if s.codes == () else "suppresses nothing here; remove it (or fix the code it was meant for)")
             kept.append(Finding(
-                UNUSED_SUPPRESSION, WARNING, s.path, s.line, 1, s.line, 1,
-                f"`# {s.text}` suppresses nothing here; remove it (or fix the code it was meant for)",
+                UNUSED_SUPPRESSION, WARNING, s.path, s.line, 1, s.line, 1, f"`# {s.text}` {why}",
                 consequence=ADVICE,
             ))
-    return kept
+    return kept + reported

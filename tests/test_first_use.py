@@ -263,6 +263,104 @@ def test_rule_and_explain_know_every_listed_code(command, code):
     assert proc.stdout.startswith(code.upper())
 
 
+# --- 8. suppressions, baselines, fingerprints -------------------------------------------------------
+
+def _undeclared(comment: str) -> dict[str, str]:
+    """The good files with an undeclared import (DEP002 on it) carrying `comment`."""
+    files = good_files()
+    files["src/model.py"] += f"\nimport pandas as pd{comment}\nprint(pd)\n"
+    return files
+
+
+def _codes(files: dict[str, str]) -> list[tuple[str, int]]:
+    return [(f.code, f.line) for f in expreview.check(files, stage="base").findings]
+
+
+def test_an_unknown_code_in_a_suppression_is_reported_and_silences_nothing():
+    files = _undeclared("  # expreview: ignore[DEP0002]")
+    line = files["src/model.py"].splitlines().index("import pandas as pd  # expreview: ignore[DEP0002]") + 1
+    assert sorted(_codes(files)) == [("DEP002", line), ("SUP002", line)]
+    # a known code next to it still works; a family prefix is known, a lone letter is not
+    assert _codes(_undeclared("  # expreview: ignore[DEP002, XYZ001]")) == [("SUP002", line)]
+    assert _codes(_undeclared("  # expreview: ignore[DEP]")) == []
+    assert sorted(_codes(_undeclared("  # expreview: ignore[D]"))) == [("DEP002", line), ("SUP002", line)]
+    (finding,) = [f for f in expreview.check(_undeclared("  # expreview: ignore[XYZ001]"), stage="base").findings
+                  if f.code == "SUP002"]
+    assert "XYZ001" in finding.message and finding.severity == "warning" and finding.consequence == "advice"
+
+
+def test_empty_brackets_silence_nothing_and_are_reported():
+    files = _undeclared("  # expreview: ignore[]")
+    line = files["src/model.py"].splitlines().index("import pandas as pd  # expreview: ignore[]") + 1
+    found = expreview.check(files, stage="base").findings
+    assert sorted((f.code, f.line) for f in found) == [("DEP002", line), ("SUP001", line)]
+    assert "names no code" in next(f.message for f in found if f.code == "SUP001")
+    assert _codes(_undeclared("  # expreview: ignore")) == []  # a bare ignore still silences every code
+
+
+def test_the_baseline_applies_from_any_directory_and_names_moved_bundles(tmp_path):
+    repo = tmp_path / "work" / "repo"
+    repo.parent.mkdir()
+    shutil.copytree(GOOD, repo)
+    (repo / "src" / "model.py").write_text((repo / "src" / "model.py").read_text() + "\nimport pandas as pd\n")
+    baseline = tmp_path / "ci" / "deep" / "baseline.json"  # a folder that does not exist yet
+    first = run_cli("check", "repo", "--stage", "base", "--write-baseline", str(baseline), cwd=repo.parent)
+    assert first.returncode == 1 and "internal error" not in first.stderr, first.stderr
+    assert {e["bundle"] for e in json.loads(baseline.read_text())["entries"]} == {"../../work/repo"}
+    for cwd, path in ((repo, "."), (tmp_path, "work/repo"), (repo / "src", "..")):
+        again = run_cli("check", path, "--stage", "base", "--format", "json", "--baseline", str(baseline), cwd=cwd)
+        assert again.returncode == 0 and json.loads(again.stdout)["findings"] == [], (cwd, again.stdout)
+    shutil.move(str(repo), str(tmp_path / "moved"))
+    moved = run_cli("check", "moved", "--stage", "base", "--baseline", str(baseline), cwd=tmp_path)
+    assert moved.returncode == 1 and "../../work/repo, which does not exist" in moved.stderr
+
+
+def test_a_baseline_that_cannot_be_written_is_one_line_and_exit_2(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    proc = run_cli("check", str(GOOD), "--stage", "base", "--write-baseline", str(blocker / "b.json"))
+    assert proc.returncode == 2 and "cannot write the baseline" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def _shifted(files: dict[str, str], count: int) -> dict[str, str]:
+    """`files` with `count` comment lines before the first line of every non-empty file that has
+    comments (an empty file stays empty: that is what LAY003 judges)."""
+    commented = (".py", ".yaml", ".yml", ".toml", ".txt", "Dockerfile", ".cfg")
+    return {p: ("# moved\n" * count + t if p.endswith(commented) and t.strip() else t) for p, t in files.items()}
+
+
+def test_fingerprints_ignore_the_line_numbers_in_messages():
+    from expreview.output.sarif import fingerprint_text
+
+    assert fingerprint_text("`f` (src/model.py:12) returns 3 values; the call at line 40 and 41") == \
+        "`f` (src/model.py:#) returns 3 values; the call at line #"
+    assert fingerprint_text("expects 3 arguments, gets 2 (cuda:0)") == "expects 3 arguments, gets 2 (cuda:0)"
+
+
+def test_fingerprints_survive_lines_added_above_every_failing_example():
+    from expreview.engine import review_bundle
+    from expreview.output.sarif import sarif_log
+    from expreview.rule import REGISTRY
+
+    from dataclasses import replace
+
+    def prints(files, base, example, rule):
+        bundle = replace(example, files=files, base=base).bundle(default_stage=rule.stages[0])
+        report = review_bundle(bundle, rules=[rule])
+        run = sarif_log([report])["runs"][0]
+        return sorted((r["ruleId"], r["partialFingerprints"]["expreview/v1"]) for r in run["results"])
+
+    moved = []
+    for code, rule in sorted(REGISTRY.items()):
+        for example in rule.invalid:
+            before = prints(example.files, example.base, example, rule)
+            after = prints(_shifted(example.files, 3), example.base and _shifted(example.base, 3), example, rule)
+            if before != after:
+                moved.append(code)
+    assert moved == []
+
+
 # --- 10. dependencies by import name --------------------------------------------------------------
 
 @pytest.mark.parametrize("module, made_up, real", [("google", '"google"', None), ("Bio", '"Bio"', '"biopython"'),

@@ -215,7 +215,8 @@ def test_action_yml_is_a_composite_action():
 
 @pytest.mark.parametrize("args, status, first", [
     ("", 1, "::error file=base/pipe-deadlock/src/main.py,"),
-    ("--select 'RUN,DEP' -o \"note=a b\"", 1, "::error file=base/pipe-deadlock/src/main.py,"),
+    ("--select 'RUN, DEP' -o \"orchestration=gpu-queue\"", 1, "::error file=base/pipe-deadlock/src/main.py,"),
+    ("-o \"note=a b\"", 2, ""),  # one quoted argument, rejected as an unknown option
     ("--select DEP", 0, "expreview: 0 errors"),
     ("'unbalanced", 2, ""),
     ("; touch injected", 2, ""),

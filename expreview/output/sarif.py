@@ -15,10 +15,11 @@ rejects a whole upload when one result has no location. They go to
 
 Fingerprints: `partialFingerprints["expreview/v1"]` is sha256(code, repository path, message)
 followed by `:n`, the result's ordinal among results of that hash in the run (as GitHub's own
-`primaryLocationLineHash` does). A reporter has no file text, so the source line cannot be hashed;
-messages name the code they flag, not line numbers, so the fingerprint does not move when lines
-are inserted above, and results elsewhere do not change it. Editing the flagged code so that the
-message changes gives a new fingerprint, which is the intended behaviour for a new issue."""
+`primaryLocationLineHash` does). A reporter has no file text, so the source line cannot be hashed.
+Some messages point at other lines (`defined at src/model.py:12`, `started at line 40`); those
+numbers are replaced by `#` before hashing (`fingerprint_text`), so the fingerprint does not move
+when lines are inserted above, and results elsewhere do not change it. Editing the flagged code so
+that the message changes otherwise gives a new fingerprint, the intended behaviour for a new issue."""
 from __future__ import annotations
 
 import hashlib
@@ -126,8 +127,18 @@ def region(finding: Finding) -> dict:
     return out
 
 
+# `line 12`, `lines 4, 6 and 9`, `line 3-5`; and `path.py:12` / `Dockerfile:3-4` (a location)
+_LINE_WORDS = re.compile(r"\b(lines?) \d+(?:(?:, | and | or |-|–)\d+)*\b")
+_PATH_LINES = re.compile(r"(\.(?:py|pyi|ya?ml|toml|cfg|ini|txt|json|sh)|Dockerfile):\d+(?:[-–]\d+)?\b")
+
+
+def fingerprint_text(message: str) -> str:
+    """`message` with the line numbers it quotes replaced by `#`."""
+    return _PATH_LINES.sub(r"\1:#", _LINE_WORDS.sub(r"\1 #", message))
+
+
 def fingerprint(report: Report, finding: Finding) -> str:
-    key = "\0".join((finding.code, report.repo_path(finding.path), finding.message))
+    key = "\0".join((finding.code, report.repo_path(finding.path), fingerprint_text(finding.message)))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
