@@ -1,15 +1,18 @@
 """`--format github`: GitHub Actions workflow commands, and a markdown job summary.
 
-One `::error …::` / `::warning …::` line per finding, errors first, so the runner turns them
-into annotations on the pull request's diff; the title names the code and the finding's
+One `::error …::` / `::warning …::` line per finding, so the runner turns them into annotations
+on the pull request's diff. GitHub shows at most 10 error and 10 warning annotations per step (and
+50 per job), in the order they come, so errors come first ordered by consequence (crash, then
+criterion, then advice), then warnings; past 10 of a kind the rest are left out and one `::notice`
+says how many, and that the step summary lists them all. The title names the code and the finding's
 consequence (`expreview RUN005 (crash)`). Values are escaped exactly as the runner's toolkit
 does (actions/toolkit, packages/core/src/command.ts): data escapes `%`, CR and LF; properties
 also escape `:` and `,`. Paths are repository-relative (`Report.repo_path`); findings that belong
 to no file (internal errors) get no location. A plain summary line per bundle follows the
 commands, so a clean run still says what it reviewed.
 
-GitHub shows at most 10 error and 10 warning annotations per step, so `step_summary` renders
-every finding as a markdown table for `$GITHUB_STEP_SUMMARY` (`write_step_summary`)."""
+`step_summary` renders every finding as a markdown table for `$GITHUB_STEP_SUMMARY`
+(`write_step_summary`)."""
 from __future__ import annotations
 
 import os
@@ -18,12 +21,16 @@ import sys
 from typing import Mapping, Optional
 
 from expreview.engine import Report
-from expreview.findings import ERROR, Finding
+from expreview.findings import ADVICE, CRASH, CRITERION, ERROR, Finding
 
 # The pseudo path of findings that are about expreview itself, not a file in the bundle.
 INTERNAL_PATH = "(expreview)"
 # GitHub refuses a step summary over 1 MiB; stay well below it (the table is cut, with a note).
 SUMMARY_BUDGET = 900_000
+# Annotations GitHub shows per step, per level
+# (docs.github.com/actions/reference/workflows-and-actions/workflow-commands).
+ANNOTATION_LIMIT = 10
+CONSEQUENCE_ORDER = {CRASH: 0, CRITERION: 1, ADVICE: 2}
 
 
 def escape_data(value: str) -> str:
@@ -81,9 +88,22 @@ def summary_line(report: Report, several: bool) -> str:
     return "expreview: " + escape_data(text)
 
 
+def _by_consequence(pairs: list[tuple[Report, Finding]]) -> list[tuple[Report, Finding]]:
+    """Crash first, then criterion, then advice; in report order within each (sorted is stable)."""
+    return sorted(pairs, key=lambda pair: CONSEQUENCE_ORDER.get(pair[1].consequence, len(CONSEQUENCE_ORDER)))
+
+
 def render(reports: list[Report]) -> str:
-    lines = [command(r, f) for r in reports for f in r.errors]
-    lines += [command(r, f) for r in reports for f in r.warnings]
+    errors = _by_consequence([(r, f) for r in reports for f in r.errors])
+    warnings = _by_consequence([(r, f) for r in reports for f in r.warnings])
+    lines = [command(r, f) for r, f in errors[:ANNOTATION_LIMIT]]
+    lines += [command(r, f) for r, f in warnings[:ANNOTATION_LIMIT]]
+    left = [(len(found) - ANNOTATION_LIMIT, kind) for found, kind in ((errors, "error"), (warnings, "warning"))
+            if len(found) > ANNOTATION_LIMIT]
+    if left:
+        counted = " and ".join(_plural(n, f"more {kind}") for n, kind in left)
+        lines.append(f"::notice title=expreview::{escape_data(counted)} not annotated: GitHub shows "
+                     f"{ANNOTATION_LIMIT} of each per step. The job summary lists every finding.")
     lines += [summary_line(r, len(reports) > 1) for r in reports]
     return "\n".join(lines) + "\n"
 
