@@ -21,7 +21,7 @@ def _project(*requirements: str) -> str:
 
 def _shipped() -> api_snapshot.ApiSnapshot:
     snapshot = api_snapshot.load()
-    assert snapshot is not None, "api_snapshot.json.gz is not shipped"
+    assert snapshot is not None, "api_snapshot.pack is not shipped"
     return snapshot
 
 
@@ -35,15 +35,15 @@ def test_omegaconf_regenerates_as_shipped():
     assert part["modules"]["omegaconf"] == snapshot.module("omegaconf")
     key = make_api_snapshot.type_key(omegaconf.OmegaConf)
     assert key == snapshot.module("omegaconf")["classes"]["OmegaConf"]
-    assert part["types"][key] == snapshot.data["types"][key]
-    assert make_api_snapshot.type_entry(omegaconf.OmegaConf) == snapshot.data["types"][key]
+    assert part["types"][key] == snapshot.type_entry(key)
+    assert make_api_snapshot.type_entry(omegaconf.OmegaConf) == snapshot.type_entry(key)
     attrs = snapshot.class_attrs(key)
     assert attrs is not None and {"create", "to_container", "merge", "__init__"} <= attrs and "deepcopy" not in attrs
 
 
 def test_the_snapshot_loads_and_records_its_versions():
     snapshot = _shipped()
-    data = snapshot.data
+    data = snapshot.meta
     assert data["format"] == make_api_snapshot.FORMAT and data["python"]
     versions = snapshot.versions
     assert {"hydra-core", "omegaconf", "torch", "numpy"} <= set(versions)
@@ -52,10 +52,18 @@ def test_the_snapshot_loads_and_records_its_versions():
         assert name in make_api_snapshot.DISTRIBUTIONS or name.replace("-", "_") in make_api_snapshot.DISTRIBUTIONS
     assert snapshot.distribution("sklearn") == "scikit-learn" and snapshot.distribution("hydra.utils") == "hydra-core"
     assert set(data["missing"]).isdisjoint(versions)
-    # sorted, compact, gzip with mtime 0: encoding what was loaded gives the shipped bytes back
+    # sorted, compact, no timestamp: encoding what was loaded gives the shipped bytes back
     raw = resources.files(api_snapshot.SNAPSHOT_PACKAGE).joinpath(api_snapshot.SNAPSHOT_FILE).read_bytes()
-    assert raw[4:8] == b"\0\0\0\0"
-    assert make_api_snapshot.encode(data) == raw
+    assert make_api_snapshot.encode(snapshot.everything()) == raw
+
+
+def test_a_lookup_decompresses_only_the_buckets_it_needs():
+    snapshot = api_snapshot.read(
+        resources.files(api_snapshot.SNAPSHOT_PACKAGE).joinpath(api_snapshot.SNAPSHOT_FILE).read_bytes())
+    assert snapshot.lookup("omegaconf.OmegaConf.deepcopy").kind == api_snapshot.MISSING
+    loaded = set(snapshot._buckets)
+    assert loaded and all(name.split(".")[0] in ("omegaconf", "builtins", "typing", "abc") for name in loaded), loaded
+    assert len(loaded) < 20
 
 
 def test_lookups_follow_modules_and_classes_only():

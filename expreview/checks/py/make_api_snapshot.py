@@ -1,4 +1,4 @@
-"""Generate api_snapshot.json.gz, the package data PY008 reads: which public names the modules of the
+"""Generate api_snapshot.pack, the package data PY008 reads: which public names the modules of the
 libraries these projects use define, and which attributes their classes have, taken from the real
 installed packages (imported here, never while reviewing).
 
@@ -50,13 +50,12 @@ stay offline. In the child:
 `requires`: its unconditional requirements on the other distributions read (hydra-core's
 `omegaconf<2.4,>=2.2`), from its metadata, so PY008 can tell what a declared library installs.
 
-The file is JSON with sorted keys and no timestamp, gzip-compressed with mtime 0, so the same
-versions give the same bytes."""
+The file (`expreview.facts.api_snapshot.pack`) is a header line and one zlib-compressed JSON
+bucket per module, with sorted keys and no timestamp, so the same versions give the same bytes."""
 from __future__ import annotations
 
 import argparse
 import contextlib
-import gzip
 import importlib
 import inspect
 import io
@@ -76,7 +75,7 @@ from typing import Any, Callable, Iterable, Optional
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-OUTPUT = Path(__file__).with_name("api_snapshot.json.gz")
+OUTPUT = Path(__file__).with_name("api_snapshot.pack")
 FORMAT = 1
 
 # The distributions read: the libraries the generated experiment projects import.
@@ -506,16 +505,14 @@ def build() -> dict[str, Any]:
 
 
 def encode(snapshot: dict[str, Any]) -> bytes:
-    """Sorted, compact JSON, gzip-compressed with no name and mtime 0: the same snapshot, the same bytes."""
-    text = json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    buffer = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, compresslevel=9, mtime=0) as out:
-        out.write(text.encode("ascii"))
-    return buffer.getvalue()
+    """The shipped bytes: the same snapshot, the same bytes (expreview.facts.api_snapshot.pack)."""
+    from expreview.facts.api_snapshot import pack
+
+    return pack(snapshot)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description="Write api_snapshot.json.gz from the installed libraries.")
+    parser = argparse.ArgumentParser(description="Write api_snapshot.pack from the installed libraries.")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     parser.add_argument("--check", action="store_true", help="exit 1 when the written file would differ")
     parser.add_argument("--child", help=argparse.SUPPRESS)
