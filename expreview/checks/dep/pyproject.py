@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import copy
 import re
-from functools import lru_cache
 from typing import Any, Iterator, Optional
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -185,16 +184,14 @@ def _requirement_problem(item) -> Optional[str]:
     return None
 
 
-@lru_cache(maxsize=1)
 def pyproject_validator() -> Any:
-    """validate-pyproject's validator, built once: compiling its schema costs more than a review."""
-    # Imported here, not at module top: with expreview's own imports loaded, importing it still
-    # costs about 50 ms (python -X importtime), an eighth of `expreview check`'s cold start, and a
-    # bundle without pyproject.toml never needs it.
-    from validate_pyproject import api
+    """validate-pyproject's PEP 621 validator, in the pre-compiled form the library generates
+    (make_pyproject_validator): building `validate_pyproject.api.Validator` compiles its schema in
+    every process, which costs more than a small review. Imported on first use: a bundle without
+    pyproject.toml never needs it."""
+    from expreview.checks.dep import pyproject_validator as compiled
 
-    return api.Validator(plugins=[])
-
+    return compiled.validate
 
 
 # [project] fields that only a build backend reads: uv itself parses name, version, requires-python,
@@ -209,7 +206,7 @@ def _schema_problems(doc: TomlSource, data: dict, skip_dependencies: bool,
     """Everything else PEP 621 forbids, as validate-pyproject judges it: (message, line, severity and
     consequence, None for the rule's). validate-pyproject stops at the first problem, so a field already reported
     (or only a warning) is removed and the rest validated again."""
-    from validate_pyproject.errors import ValidationError  # loaded with the validator, see pyproject_validator
+    from expreview.checks.dep.pyproject_validator import ValidationError  # see pyproject_validator
 
     out: list[tuple[str, int, Optional[str], Optional[str]]] = []
     data = copy.deepcopy(data)
