@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, NoReturn, Optional
 
@@ -15,6 +14,7 @@ import click
 import yaml
 
 from expreview import baseline as baselines
+from expreview import checks
 from expreview.bundle import STAGES
 from expreview.docs import CONSEQUENCE_MEANINGS, engine_consequence, rules_markdown
 from expreview.engine import ENGINE_CODES
@@ -26,8 +26,6 @@ from expreview.plugins import PROBLEMS as PLUGIN_PROBLEMS
 from expreview.plugins import load_plugins
 from expreview.profiles import load_profile
 from expreview.output.formats import FORMATS, RENDERERS, View
-from expreview.output.github import write_step_summary
-from expreview.output.statistics import statistics
 from expreview.rule import REGISTRY
 from expreview.settings import Settings, Setting, check_codes, check_option, effective_select, resolve
 from expreview.version import __version__
@@ -213,6 +211,8 @@ def check(paths, stage, fmt, output_file, base_path, run_variations, prompt_vers
         view = View(several=len(paths) > 1 or len(targets) > 1,
                     color=fmt == "text" and _color(color, output_file is not None), quiet=quiet > 0)
         if show_statistics:
+            from expreview.output.statistics import statistics
+
             out = statistics(reports, as_json=fmt == "json")
         else:
             out = RENDERERS[fmt](results, view)
@@ -221,6 +221,8 @@ def check(paths, stage, fmt, output_file, base_path, run_variations, prompt_vers
         else:
             click.echo(out, nl=False, color=view.color)
         if fmt == "github":
+            from expreview.output.github import write_step_summary
+
             write_step_summary(reports)
     if errors:
         sys.exit(2)
@@ -229,6 +231,8 @@ def check(paths, stage, fmt, output_file, base_path, run_variations, prompt_vers
 
 def _run(todo: list[Job], jobs: int) -> list[Result]:
     if jobs > 1 and len(todo) > 1:
+        from concurrent.futures import ProcessPoolExecutor  # here: a single review never needs it
+
         from expreview.checks.dep.pyproject import pyproject_validator
         pyproject_validator()  # built before the workers fork, so each inherits it instead of rebuilding it
         with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
@@ -239,6 +243,7 @@ def _run(todo: list[Job], jobs: int) -> list[Result]:
 @main.command("rules")
 def list_rules() -> None:
     """List every rule: code, severity, consequence, stages, and what it checks."""
+    checks.load_all()
     for code in sorted(REGISTRY):
         r = REGISTRY[code]
         click.echo(f"{code}  {r.severity:<7}  {r.consequence:<9}  {','.join(r.stages):<19}  {r.name}: {r.summary}")
@@ -285,6 +290,7 @@ def _example_text(example) -> str:
 
 
 def _explain(code: str) -> None:
+    checks.load_all()
     r = REGISTRY.get(code.upper())
     if r is None:
         if code.upper() in ENGINE_CODES:
@@ -405,10 +411,32 @@ def docs(output: Optional[str]) -> None:
 def run() -> None:  # pragma: no cover - console entry point guard
     try:
         main()
-    except SystemExit:
-        raise
+    except SystemExit as exc:
+        code = exc.code
     except Exception as exc:  # never a traceback for a user
         click.echo(f"expreview: internal error: {type(exc).__name__}: {exc}", err=True)
-        sys.exit(2)
+        code = 2
+    else:
+        code = 0
+    _exit(code)
+
+
+def _exit(code: object) -> NoReturn:
+    """Exit without tearing the interpreter down: freeing every module, parse tree and cached fact
+    one by one takes longer than some reviews. Only the standard streams hold data to keep, so
+    they are flushed first; a message code (click's usage errors exit with an int) is printed."""
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be written anyway
+            pass
+    os._exit(status)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Optional
 
 from . import baseline as baselines
-from . import checks  # noqa: F401  (registers the built-in rules)
+from . import checks
 from . import suppressions
 from expreview.bundle import Bundle
 from expreview.errors import LoadError
@@ -169,6 +169,7 @@ def selected_rules(profile: Profile, select: Iterable[str] = (), ignore: Iterabl
     listed = list(profile.rules)
     if version is not None:
         listed = [c for c in listed if c not in version.off] + [c for c in version.on if c not in listed]
+    checks.load(listed)
     plugins = sorted(c for c in PLUGIN_CODES if profile.stage in REGISTRY[c].stages and c not in listed)
     for code in listed + plugins:
         if select and not code.startswith(select):
@@ -229,12 +230,17 @@ def review_bundle(
     for rule in rules:
         findings.extend(run_contained(rule, bundle, _severity(severities, rule.code)))
     findings = list({(f.code, f.path, f.line, f.column, f.message): f for f in findings}.values())
-    findings = suppressions.apply(bundle, findings, {r.code for r in rules}, set(REGISTRY) | set(ENGINE_CODES))
+    findings = suppressions.apply(bundle, findings, {r.code for r in rules}, _all_codes)
     if baseline is not None:
         findings = baselines.apply(bundle, findings, baseline, baseline_key or bundle.source)
     ordered = sorted(findings, key=Finding.sort_key)
     return Report(stage, ordered, profile.ready_key, profile.issue_key, bundle.source, list(bundle.notes),
                   bundle.root, version.group if version is not None else None)
+
+
+def _all_codes() -> set[str]:
+    checks.load_all()
+    return set(REGISTRY) | set(ENGINE_CODES)
 
 
 def _severity(overrides: dict[str, str], code: str) -> Optional[str]:

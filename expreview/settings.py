@@ -36,6 +36,7 @@ else:  # pragma: no cover
 from expreview.engine import ENGINE_CODES
 from expreview.findings import SEVERITIES
 from expreview.profiles import load_profile, stages
+from expreview import checks
 from expreview.rule import REGISTRY
 
 KEYS = ("stage", "select", "ignore", "extend-select", "extend-ignore", "severity", "options", "base",
@@ -89,6 +90,9 @@ def effective_select(select: list[str], extend: list[str]) -> list[str]:
 
 
 def known_codes() -> set[str]:
+    """Every rule's code (all families loaded: a code of another stage is still a code) and the
+    engine's own."""
+    checks.load_all()
     return set(REGISTRY) | set(ENGINE_CODES)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 from expreview.facts.comments import python_comment
 from expreview.bundle import Bundle
@@ -79,12 +79,14 @@ def is_known(code: str, known: set[str]) -> bool:
     return any(k.startswith(code) and (code[-1].isdigit() or not k[len(code)].isalpha()) for k in known)
 
 
-def apply(bundle: Bundle, findings: list[Finding], ran: set[str], known: set[str]) -> list[Finding]:
+def apply(bundle: Bundle, findings: list[Finding], ran: set[str], all_codes: Callable[[], set[str]]) -> list[Finding]:
     """Drop suppressed findings; add a SUP002 warning per unknown code a suppression names (that
-    code silences nothing) and a SUP001 warning per suppression that silenced nothing."""
+    code silences nothing) and a SUP001 warning per suppression that silenced nothing. `all_codes`
+    gives every code that exists (asked only when there is a suppression: it loads every family)."""
     marks = suppressions(bundle)
     if not marks:
         return findings
+    known = all_codes()
     reported = []
     for s in marks:
         if not s.codes:

@@ -23,8 +23,9 @@ import json
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Callable, Optional
+
+from expreview import package_data
 
 SNAPSHOT_PACKAGE = "expreview.checks.py"
 SNAPSHOT_FILE = "api_snapshot.pack"
@@ -248,7 +249,7 @@ def read(raw: bytes) -> ApiSnapshot:
 def load() -> Optional[ApiSnapshot]:
     """The shipped snapshot, read once per process; None when the package data is not there."""
     try:
-        raw = resources.files(SNAPSHOT_PACKAGE).joinpath(SNAPSHOT_FILE).read_bytes()
+        raw = package_data.read_bytes(SNAPSHOT_PACKAGE, SNAPSHOT_FILE)
     except (FileNotFoundError, ModuleNotFoundError):
         return None
     return read(raw)

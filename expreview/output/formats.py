@@ -10,10 +10,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 from expreview.jobs import Result
-from expreview.output import github, sarif
-from expreview.output.json_report import as_json
-from expreview.output.text import text
-from expreview.output.verdict import verdict
 
 FORMATS = ("text", "json", "verdict", "github", "sarif")
 
@@ -25,16 +21,39 @@ class View:
     quiet: bool = False  # text only: the findings, without the summary lines
 
 
-def _reports(render: Callable) -> Callable[[list[Result], View], str]:
-    return lambda results, view: render([r.report for r in results if r.report is not None])
-
+# Each renderer imports its module when it is asked for: a run prints one format, and the others
+# (SARIF's rule descriptors, hashing) are a few milliseconds of every cold start.
 
 def _text(results: list[Result], view: View) -> str:
+    from expreview.output.text import text
+
     return text([r.report for r in results if r.report is not None], color=view.color, quiet=view.quiet)
 
 
+def _json(results: list[Result], view: View) -> str:
+    from expreview.output.json_report import as_json
+
+    return as_json(results, view.several)
+
+
+def _verdict(results: list[Result], view: View) -> str:
+    from expreview.output.verdict import verdict
+
+    return verdict(results, view.several)
+
+
+def _github(results: list[Result], view: View) -> str:
+    from expreview.output import github
+
+    return github.render([r.report for r in results if r.report is not None])
+
+
+def _sarif(results: list[Result], view: View) -> str:
+    from expreview.output import sarif
+
+    return sarif.render([r.report for r in results if r.report is not None])
+
+
 RENDERERS: dict[str, Callable[[list[Result], View], str]] = {
-    "text": _text, "json": lambda results, view: as_json(results, view.several),
-    "verdict": lambda results, view: verdict(results, view.several),
-    "github": _reports(github.render), "sarif": _reports(sarif.render),
+    "text": _text, "json": _json, "verdict": _verdict, "github": _github, "sarif": _sarif,
 }

@@ -27,7 +27,7 @@ import json
 import re
 from urllib.parse import quote
 
-from expreview import engine
+from expreview import checks, engine
 from expreview.docs import engine_consequence
 from expreview.engine import Report
 from expreview.findings import ERROR, Finding
@@ -150,6 +150,7 @@ def sarif_log(reports: list[Report]) -> dict:
     located = [(r, f) for r in reports for f in r.findings if not is_internal(f)]
     internal = [f for r in reports for f in r.findings if is_internal(f)]
 
+    checks.load_all()  # the log describes every rule, not only the ones this stage ran
     descriptors = {code: rule_descriptor(rule) for code, rule in REGISTRY.items()}
     for _, f in located:
         if f.code not in descriptors:

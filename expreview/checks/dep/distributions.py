@@ -12,10 +12,11 @@ import re
 import sys
 from collections import deque
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Iterator, Mapping
 
 from packaging.utils import canonicalize_name
+
+from expreview import package_data
 
 REQUIRES_FILE = "requires.json"
 
@@ -139,7 +140,7 @@ _VERSIONED = re.compile(r"^(?P<name>\w+?)_v\d+(?:p\d+)?(?:alpha|beta)?\d*$")  # 
 @lru_cache(maxsize=1)
 def shipped() -> dict[str, Any]:
     """requires.json: `requires` (node -> direct requirements), `imports`, `versions`, ..."""
-    text = resources.files(__package__).joinpath(REQUIRES_FILE).read_text(encoding="utf-8")
+    text = package_data.read_bytes(__package__, REQUIRES_FILE).decode("utf-8")
     data = json.loads(text)
     return data if isinstance(data, dict) else {}
 

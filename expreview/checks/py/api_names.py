@@ -41,7 +41,6 @@ allows (pyproject.toml, read as expreview.checks.dep.common.declared reads it):
 """
 from __future__ import annotations
 
-import difflib
 from typing import Iterator, Optional
 
 from expreview.bundle import Bundle
@@ -295,6 +294,8 @@ def _missing_in(source: PythonSource, snapshot: ApiSnapshot, libraries: set[str]
 def _hit(source: PythonSource, found: MissingName, distribution: str, version: str, verdict: Verdict) -> Hit:
     lookup = found.lookup
     name = lookup.name
+    import difflib  # here: only a finding suggests a name
+
     near = difflib.get_close_matches(name, [d for d in lookup.defined if d != name], n=1, cutoff=0.8)
     what = "module" if found.module_part else ("attribute" if lookup.owner_kind == CLASS else "")
     missing = f"`{found.owner}` has no {what + ' ' if what else ''}`{name}`"
