@@ -12,6 +12,7 @@ from expreview.bundle import PIPELINE_KEYS, Bundle
 from expreview.engine import Report, review_bundle
 from expreview.errors import LoadError, SettingsError
 from expreview.findings import SEVERITIES
+from expreview.fixing import FixResult, fix_files, rebuilt
 from expreview.inputs.loaders import add_file, bundle_of, decide_stage, files_from_json, safe_path
 from expreview.profiles import base_stage, runs_directory, stages
 from expreview.settings import check_codes, check_option
@@ -133,6 +134,22 @@ def check(files: Files, stage: str = "auto", *, select: Codes = (), ignore: Code
     skipped = _codes(ignore, "ignore")
     levels = _severities(severity)
     return review_bundle(make_bundle(files, stage, **context), select=chosen, ignore=skipped, severities=levels)
+
+
+def fix(files: Files, stage: str = "auto", *, unsafe: bool = False, select: Codes = (), ignore: Codes = (),
+        severity: Optional[Mapping[str, str]] = None, **context: Any) -> FixResult:
+    """Apply the fixes the review offers (safe ones; unsafe ones too with `unsafe=True`), reviewing
+    again until none applies. Returns the fixed files (keyed by path: `src/train.py`, also for files
+    given by pipeline key), the fixes applied, the ones skipped for a conflict, and the report of
+    what is left. Takes what `check` takes; the files given are never changed."""
+    chosen = _codes(select, "select")
+    if "ALL" in chosen:
+        chosen = []
+    skipped = _codes(ignore, "ignore")
+    levels = _severities(severity)
+    bundle = make_bundle(files, stage, **context)
+    return fix_files(bundle.files, lambda current: review_bundle(rebuilt(bundle, current), select=chosen,
+                                                                 ignore=skipped, severities=levels), unsafe)
 
 
 def review(files: Files, stage: str = "auto", **context: Any) -> dict:

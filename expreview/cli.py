@@ -148,6 +148,12 @@ def _write(path: str, text: str) -> None:
 @click.option("--write-baseline", "write_baseline", help="Write the current findings to FILE as a baseline.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Review several bundles in parallel processes.")
+@click.option("--fix", "apply_fixes", is_flag=True,
+              help="Apply the safe fixes in place, review again, and report what is left (a JSON bundle or a "
+                   "prompt: write the fixed bundle to --output-file).")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff, also apply the fixes marked unsafe.")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Print the fixes as a unified diff and change nothing (exit 1 when there is a diff).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when a bundle is not ready (2 still means an error).")
 @click.option("--statistics", "show_statistics", is_flag=True,
               help="Print how many findings of each code instead of the findings.")
@@ -157,11 +163,16 @@ def _write(path: str, text: str) -> None:
 @click.option("--color", "color", type=click.Choice(("auto", "always", "never")), default="auto", show_default=True,
               help="Colour the text output (auto: on a terminal, unless NO_COLOR is set).")
 def check(paths, stage, fmt, output_file, base_path, run_variations, prompt_version, option_pairs, select,
-          extend_select, ignore, extend_ignore, config, baseline_path, write_baseline, jobs, exit_zero,
+          extend_select, ignore, extend_ignore, config, baseline_path, write_baseline, jobs, apply_fixes,
+          unsafe_fixes, show_diff, exit_zero,
           show_statistics, quiet, verbose, color) -> None:
     """Review PATHS (default: .): directories, JSON bundles, logged reviewer prompts ('-' reads stdin), or
     files of an experiment (the experiment holding them is reviewed, once)."""
     paths = paths or (".",)
+    if apply_fixes and show_diff:
+        fail("--fix and --diff: choose one (--diff changes nothing)")
+    if unsafe_fixes and not (apply_fixes or show_diff):
+        fail("--unsafe-fixes needs --fix or --diff")
     select, ignore = _split(select), _split(ignore)
     extend_select, extend_ignore = _split(extend_select), _split(extend_ignore)
     cli_options = _options(option_pairs)
@@ -190,7 +201,8 @@ def check(paths, stage, fmt, output_file, base_path, run_variations, prompt_vers
                 "--prompt-version" if prompt_version else _short(s.prompt_version.origin),
                 stdin_text if t.path == "-" else None, accepted, bool(write_baseline), note=t.note,
                 baseline_key=baselines.bundle_key(t.path, baseline_path) if baseline_path else None,
-                entries_key=baselines.bundle_key(t.path, write_baseline) if write_baseline else None)
+                entries_key=baselines.bundle_key(t.path, write_baseline) if write_baseline else None,
+                fix=apply_fixes or show_diff, unsafe_fixes=unsafe_fixes)
             for t, s in per_target]
     if verbose:
         for job, (t, s) in zip(todo, per_target):
@@ -207,6 +219,17 @@ def check(paths, stage, fmt, output_file, base_path, run_variations, prompt_vers
         except ReviewError as exc:
             fail(str(exc))
     reports = [r.report for r in results if r.report is not None]
+    if show_diff:
+        text = "".join(fix_diff(r) for r in results if r.fixed is not None)
+        if output_file:
+            _write(output_file, text)
+        elif text:
+            click.echo(text, nl=False)
+        sys.exit(2 if errors else 1 if text else 0)
+    if apply_fixes:
+        _write_fixes([r for r in results if r.fixed is not None], output_file, quiet)
+        if any(r.directory is None and r.fixed is not None and r.fixed.changed for r in results):
+            output_file = None  # it holds the fixed bundle; the report goes to stdout
     if reports and quiet < 2:
         view = View(several=len(paths) > 1 or len(targets) > 1,
                     color=fmt == "text" and _color(color, output_file is not None), quiet=quiet > 0)
@@ -227,6 +250,58 @@ def check(paths, stage, fmt, output_file, base_path, run_variations, prompt_vers
     if errors:
         sys.exit(2)
     sys.exit(0 if exit_zero or all(r.ready for r in reports) else 1)
+
+
+def fix_diff(result: Result) -> str:
+    """A unified diff of what the fixes change in `result`'s files (paths from the working directory)."""
+    import difflib
+
+    assert result.fixed is not None
+    out: list[str] = []
+    for path in result.fixed.changed:
+        shown = _fixed_path(result, path)
+        out.extend(difflib.unified_diff(result.original.get(path, "").splitlines(keepends=True),
+                                        result.fixed.files[path].splitlines(keepends=True),
+                                        fromfile=f"a/{shown}", tofile=f"b/{shown}"))
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out)
+
+
+def _fixed_path(result: Result, path: str) -> str:
+    if result.directory is None:
+        return path
+    return Path(os.path.relpath(os.path.join(result.directory, path))).as_posix()
+
+
+def _write_fixes(results: list[Result], output_file: Optional[str], quiet: int) -> None:
+    """Write each result's fixed files: in place for a directory; a JSON bundle or a prompt (never
+    edited) as a JSON bundle to --output-file. Says on stderr what was fixed."""
+    import json
+
+    in_memory = [r for r in results if r.directory is None and r.fixed is not None and r.fixed.changed]
+    if in_memory and (output_file is None or len(in_memory) > 1):
+        fail(f"{in_memory[0].input}: --fix on a JSON bundle or a prompt writes the fixed bundle to --output-file "
+             "(one such input per call); a prompt itself is never edited")
+    for result in results:
+        fixed = result.fixed
+        assert fixed is not None
+        if result.directory is not None:
+            for path in fixed.changed:
+                target = os.path.join(result.directory, path)
+                try:
+                    Path(target).write_text(fixed.files[path], encoding="utf-8")
+                except OSError as exc:
+                    fail(f"{target}: cannot write the fix ({exc.strerror or exc})")
+        elif fixed.changed and output_file:
+            fixed_bundle = {"files": fixed.files}
+            _write(output_file, json.dumps(fixed_bundle, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+        if quiet:
+            continue
+        left = sum(1 for f in fixed.report.findings if f.fix is not None)
+        where = f" ({', '.join(_fixed_path(result, p) for p in fixed.changed)})" if fixed.changed else ""
+        skipped = f"; {len(fixed.conflicts)} skipped: they overlap another fix" if fixed.conflicts else ""
+        more = f"; {left} more with --unsafe-fixes" if left and not fixed.conflicts else ""
+        click.echo(f"expreview: {result.input}: fixed {len(fixed.applied)} finding{'s' * (len(fixed.applied) != 1)}"
+                   f"{where}{skipped}{more}", err=True)
 
 
 def _run(todo: list[Job], jobs: int) -> list[Result]:

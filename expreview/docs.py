@@ -69,7 +69,8 @@ def rules_markdown() -> str:
         for r in rules:
             out += [f"### {r.code} `{r.name}`", "",
                     f"**Severity:** {r.severity}. **Consequence:** {r.consequence}. "
-                    f"**Stages:** {', '.join(r.stages)}.", "",
+                    f"**Stages:** {', '.join(r.stages)}."
+                    + (" **Fix:** offered where it is certain (`--fix`, `--diff`)." if r.fixable else ""), "",
                     f"**Criterion.** {r.criterion}", "", f"**Why it matters.** {r.rationale}", ""]
             for kind, examples in (("Fails", r.invalid), ("Passes", r.valid)):
                 for i, example in enumerate(examples, 1):

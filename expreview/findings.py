@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
+
+from expreview.edits import Fix
 
 ERROR = "error"
 WARNING = "warning"
@@ -38,6 +41,7 @@ class Finding:
     end_column: int
     message: str
     consequence: str = CRITERION
+    fix: Optional[Fix] = None  # the edits that remove it, when the rule knows them for certain
 
     def sort_key(self):
         return (self.path, self.line, self.code, self.column, self.message)
@@ -53,4 +57,5 @@ class Finding:
             "end_line": self.end_line,
             "end_column": self.end_column,
             "message": self.message,
+            "fix": self.fix.as_dict() if self.fix is not None else None,
         }

@@ -4,6 +4,7 @@ A failed input is a result too (with its error and no report), so several inputs
 many results as were asked, in order."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -11,6 +12,7 @@ from expreview import baseline as baselines
 from expreview.engine import Report, paused_gc, review_bundle
 from expreview.errors import ReviewError
 from expreview.inputs.loaders import decide_stage, load_path
+from expreview.fixing import FixResult, fix_files, rebuilt
 from expreview.profiles import base_stage
 
 
@@ -36,6 +38,8 @@ class Job:
     baseline_key: Optional[str] = None
     entries_key: Optional[str] = None
     note: Optional[str] = None  # how the path was widened to its experiment
+    fix: bool = False  # apply the offered fixes (--fix, --diff): the result holds the fixed files
+    unsafe_fixes: bool = False
 
 
 @dataclass
@@ -44,6 +48,9 @@ class Result:
     report: Optional[Report] = None
     error: Optional[str] = None
     entries: list[dict] = field(default_factory=list)  # baseline entries, when asked
+    fixed: Optional[FixResult] = None  # with Job.fix: the fixed files and what was applied
+    original: dict[str, str] = field(default_factory=dict)  # with Job.fix: the files as read
+    directory: Optional[str] = None  # the directory the files were read from, when one
 
 
 def _prompt_version(bundle, job: Job) -> None:
@@ -75,11 +82,19 @@ def review_one(job: Job) -> Result:
             # -o beats what a prompt says, which beats the repository's settings
             bundle.options = {**job.options, **bundle.options, **job.cli_options}
             decide_stage(bundle, job.stage, job.stage_origin)
-            report = review_bundle(bundle, select=job.select, ignore=job.ignore, severities=job.severities,
-                                   baseline=job.baseline, baseline_key=job.baseline_key)
+            fixed = None
+            if job.fix:
+                fixed = fix_files(bundle.files, lambda current: review_bundle(
+                    rebuilt(bundle, current), select=job.select, ignore=job.ignore, severities=job.severities,
+                    baseline=job.baseline, baseline_key=job.baseline_key), job.unsafe_fixes)
+                report = fixed.report
+            else:
+                report = review_bundle(bundle, select=job.select, ignore=job.ignore, severities=job.severities,
+                                       baseline=job.baseline, baseline_key=job.baseline_key)
             entries = (baselines.entries(bundle, report.findings, job.entries_key or bundle.source)
                        if job.want_entries else [])
-        return Result(job.given, report, None, entries)
+        directory = job.path if job.path != "-" and os.path.isdir(job.path) else None
+        return Result(job.given, report, None, entries, fixed, dict(bundle.files) if fixed else {}, directory)
     except ReviewError as exc:
         return Result(job.given, None, str(exc))
     except OSError as exc:

@@ -11,6 +11,7 @@ import yaml
 
 from expreview.bundle import Bundle
 from expreview import profiles
+from expreview.edits import Fix
 from expreview.findings import CONSEQUENCES, CRITERION, FILE_SPAN, Finding, Span
 from expreview.inputs.files import add_file
 
@@ -73,6 +74,7 @@ class Hit:
     stmt: Optional[int] = None  # statement ordinal of `where` when the index did not record it
     consequence: Optional[str] = None  # this finding's, when it differs from the rule's
     severity: Optional[str] = None  # this finding's, when it differs from the rule's (a configured one wins)
+    fix: Optional[Fix] = None  # edits that remove the defect (only rules declared `fixable` offer them)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class Rule:
     invalid: tuple[Example, ...]
     valid: tuple[Example, ...]
     consequence: str = CRITERION  # crash | criterion | advice: what happens if a finding is true
+    fixable: bool = False  # its findings may carry a fix (each failing example must get one)
 
     @property
     def stages(self) -> tuple[str, ...]:
@@ -115,7 +118,7 @@ class Rule:
                 code=self.code, severity=severity or hit.severity or self.severity, path=hit.path,
                 line=span.line, column=span.column, end_line=span.end_line,
                 end_column=span.end_column, message=hit.message,
-                consequence=hit.consequence or self.consequence,
+                consequence=hit.consequence or self.consequence, fix=hit.fix,
             ))
         return out
 
@@ -152,6 +155,7 @@ def rule(
     valid: Iterable[Example],
     stages: Iterable[str] = (),
     consequence: str = CRITERION,
+    fixable: bool = False,
 ) -> Callable[[Callable[[Bundle], Iterable[Hit]]], Rule]:
     """Register `check` as a rule. Used as a decorator in the family modules.
 
@@ -165,7 +169,7 @@ def rule(
         if code in REGISTRY:
             raise ValueError(f"rule code {code} is registered twice")
         made = Rule(code, name, tuple(stages), severity, criterion.strip(), rationale.strip(),
-                    check, tuple(invalid), tuple(valid), consequence)
+                    check, tuple(invalid), tuple(valid), consequence, fixable)
         REGISTRY[code] = made
         return made
 

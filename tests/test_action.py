@@ -65,7 +65,8 @@ def installed(tmp_path_factory):
     """The install step, run once: RUNNER_TEMP and the `bin` output it wrote."""
     tmp = tmp_path_factory.mktemp("action")
     checkout = tmp / "action"
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, text=True)
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                            capture_output=True, text=True)
     if listed.returncode != 0:
         pytest.skip("not a git checkout")
     for name in filter(None, listed.stdout.split("\0")):

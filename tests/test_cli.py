@@ -41,7 +41,7 @@ def test_json_format_shape_and_order(bad):
     report = json.loads(proc.stdout)
     assert list(report) == ["stage", "prompt_version", "ready", "verdict", "findings"]
     assert report["stage"] == "base" and report["ready"] is False
-    keys = ["code", "severity", "consequence", "path", "line", "column", "end_line", "end_column", "message"]
+    keys = ["code", "severity", "consequence", "path", "line", "column", "end_line", "end_column", "message", "fix"]
     assert all(list(f) == keys for f in report["findings"])
     order = [(f["path"], f["line"], f["code"]) for f in report["findings"]]
     assert order == sorted(order)

@@ -11,6 +11,7 @@ import yaml
 from expreview.bundle import Bundle
 from expreview.facts.cache import bundle_fact
 from expreview.facts.literals import literal
+from expreview.edits import SAFE, Edit, Fix
 from expreview.findings import CRASH, ERROR
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import Call, dotted_name, iter_subtree, string_value
@@ -188,7 +189,7 @@ def read_with_pyyaml(bundle: Bundle) -> bool:
 
 @rule(
     code="CFG003", name="yaml11-number-as-string", severity=ERROR,
-    consequence=CRASH,
+    consequence=CRASH, fixable=True,
     criterion="Configuration files contain real experimental parameters: numbers are written so "
               "that PyYAML reads them as numbers.",
     rationale="PyYAML follows YAML 1.1, where `1e-3` is the string '1e-3'; `Adam(lr='1e-3')` then "
@@ -312,6 +313,10 @@ def yaml11_number_as_string(bundle: Bundle) -> Iterator[Hit]:
     for doc, entry, node in found:
         if not _cast_on_every_read(bundle, entry.path, reads):
             key = ".".join(str(k) for k in entry.path if isinstance(k, str)) or "the value"
+            spelled = _float_spelling(node.value)
+            start, end = node.start_mark, node.end_mark
+            fix = Fix(f"Write `{spelled}`", SAFE,
+                      (Edit(doc.path, start.line + 1, start.column + 1, end.line + 1, end.column + 1, spelled),))
             yield Hit(doc.path, f"`{key}: {node.value}` is read by PyYAML (YAML 1.1) as the string "
-                                f"'{node.value}', not a number; write `{_float_spelling(node.value)}`",
-                      node)
+                                f"'{node.value}', not a number; write `{spelled}`",
+                      node, fix=fix)

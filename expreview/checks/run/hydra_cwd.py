@@ -16,9 +16,12 @@ from expreview.facts.child_env import child_finds_src
 from expreview.facts.launches import launches
 from expreview.facts.script_launches import script_launches
 from expreview.facts.values import resolve
+from expreview.edits import SAFE, UNSAFE, Fix
 from expreview.findings import CRASH, ERROR
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import keyword_argument, string_value
+from expreview.sources.pyfile import PythonSource
+from expreview.sources.python_edits import replace_node, with_keyword
 
 def _changes_directory(decorator: cst.Decorator) -> Optional[bool]:
     """Whether Hydra changes the working directory by default for this `@hydra.main`: without
@@ -53,9 +56,24 @@ def _composed_directory(bundle: Bundle) -> Optional[bool]:
     return None
 
 
+def _version_base_fix(source: PythonSource, decorator: cst.Decorator) -> Optional[Fix]:
+    """`version_base=None` added to a `@hydra.main(...)` that has none: Hydra then keeps the working
+    directory. Safe when the call names its config_path (version_base=None changes only the
+    directory then); without one, Hydra 1.2+ also stops defaulting config_path to the script's
+    folder, which a reader must check."""
+    call = decorator.decorator
+    if not isinstance(call, cst.Call) or keyword_argument(call, "version_base") is not None:
+        return None
+    edit = replace_node(source, call, with_keyword(call, "version_base", cst.Name("None")))
+    if edit is None:
+        return None
+    safe = keyword_argument(call, "config_path") is not None
+    return Fix("Pass version_base=None to @hydra.main", SAFE if safe else UNSAFE, (edit,))
+
+
 @rule(
     code="RUN007", name="hydra-cwd-subprocess", severity=ERROR,
-    consequence=CRASH,
+    consequence=CRASH, fixable=True,
     criterion="Code is immediately executable: with `@hydra.main` and no `version_base`, Hydra changes "
               "the working directory, so a `python -m src.…` child needs `cwd=` (the original directory).",
     rationale="Without version_base Hydra 1.x chdirs into outputs/<date>/<time>; the child then "
@@ -273,6 +291,7 @@ def hydra_cwd_subprocess(bundle: Bundle) -> Iterator[Hit]:
            "`@hydra.main` asks for version_base below 1.2")
     fix = "Pass version_base=None and cwd=hydra.utils.get_original_cwd()" if not by_config else \
         "Pass cwd=hydra.utils.get_original_cwd()"
+    edit = _version_base_fix(source, found[1]) if by_config is None else None
     index = source.index
     child_modules = {id(l.node) for l in launches(source)}
     relative_scripts = {id(l.call.node): l for l in script_launches(bundle) if l.parent == MAIN and l.relative}
@@ -288,7 +307,7 @@ def hydra_cwd_subprocess(bundle: Bundle) -> Iterator[Hit]:
             yield Hit(MAIN, f"{why}, so Hydra changes the working directory before main runs, and the child "
                             f"started at line {line} names its script by the relative path `{script.target}`, which "
                             f"does not exist there (\"can't open file\"). {fix}", found[1],
-                      end_line=source.span(call.node).end_line)
+                      end_line=source.span(call.node).end_line, fix=edit)
             return
         if child_finds_src(index, call):
             continue
@@ -296,5 +315,5 @@ def hydra_cwd_subprocess(bundle: Bundle) -> Iterator[Hit]:
         if id(value) in child_modules or any(l.scope is call.scope for l in launches(source)):
             yield Hit(MAIN, f"{why}, so Hydra changes the working directory before main runs, and the "
                             f"`python -m src.…` child started at line {line} has no cwd=: it cannot import src. "
-                            f"{fix}", found[1], end_line=source.span(call.node).end_line)
+                            f"{fix}", found[1], end_line=source.span(call.node).end_line, fix=edit)
             return

@@ -1,0 +1,198 @@
+"""Fixes: every fixable rule's failing examples, once fixed, lose that finding, gain no other, still
+parse, and a second fix changes nothing; the engine orders and skips overlapping edits; the CLI's
+--fix, --unsafe-fixes and --diff, and expreview.fix()."""
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import tomllib
+from collections import Counter
+from dataclasses import replace
+
+import pytest
+import yaml
+from conftest import FIXTURES, run_cli
+
+import expreview
+from expreview.edits import SAFE, UNSAFE, Edit, Fix, apply
+from expreview.engine import review_bundle
+from expreview.fixing import fix_files, rebuilt
+from expreview.rule import REGISTRY
+
+FIXABLE = sorted(code for code, rule in REGISTRY.items() if rule.fixable)
+CASES = [pytest.param(REGISTRY[code], i, example, id=f"{code}-{i}")
+         for code in FIXABLE for i, example in enumerate(REGISTRY[code].invalid)]
+
+
+def test_some_rules_are_fixable_and_every_one_fixes_a_failing_example():
+    assert {"CFG003", "RUN007"} <= set(FIXABLE)
+    for code in FIXABLE:
+        rule = REGISTRY[code]
+        offered = [f for example in rule.invalid
+                   for f in review_bundle(example.bundle(default_stage=rule.stages[0]), rules=[rule]).findings
+                   if f.code == code and f.fix is not None]
+        assert offered, f"{code} is declared fixable and fixes none of its failing examples"
+
+
+def test_a_rule_not_declared_fixable_offers_no_fix():
+    for code, rule in sorted(REGISTRY.items()):
+        if rule.fixable:
+            continue
+        for example in rule.invalid:
+            report = review_bundle(example.bundle(default_stage=rule.stages[0]), rules=[rule])
+            assert all(f.fix is None for f in report.findings), code
+
+
+def _parses(path: str, text: str) -> None:
+    if path.endswith(".py"):
+        ast.parse(text)
+    elif path.endswith((".yaml", ".yml")):
+        list(yaml.safe_load_all(text))
+    elif path.endswith(".toml"):
+        tomllib.loads(text)
+
+
+@pytest.mark.parametrize("rule,index,example", CASES)
+def test_a_fix_removes_its_finding_and_nothing_else_changes(rule, index, example):
+    bundle = example.bundle(default_stage=rule.stages[0])
+    stage_rules = None  # the whole stage: a fix must not cause another rule's finding
+
+    def review(files):
+        return review_bundle(rebuilt(bundle, files), rules=stage_rules)
+
+    before = review(bundle.files)
+    mine = [f for f in before.findings if f.code == rule.code and f.fix is not None]
+    if not mine:
+        pytest.skip(f"{rule.code} offers no fix for this example")
+    result = fix_files(bundle.files, review, unsafe=True)
+    assert {a.code for a in result.applied} >= {rule.code}
+    fixed_places = {(f.path, f.line) for f in mine}
+    assert not [f for f in result.report.findings if f.code == rule.code and (f.path, f.line) in fixed_places]
+    counted_before = Counter(f.code for f in before.findings)
+    counted_after = Counter(f.code for f in result.report.findings)
+    assert not counted_after - counted_before, "the fix introduced findings"
+    for path in result.changed:
+        _parses(path, result.files[path])
+    again = fix_files(result.files, review, unsafe=True)
+    assert again.changed == [] and again.applied == []
+
+
+# -- the engine -------------------------------------------------------------------------------------
+
+def test_edits_apply_by_position_and_refuse_overlaps():
+    text = "a: 1e-3\nb: 2e-3\n"
+    edits = [Edit("c.yaml", 2, 4, 2, 8, "2.0e-3"), Edit("c.yaml", 1, 4, 1, 8, "1.0e-3")]
+    assert apply(text, edits) == "a: 1.0e-3\nb: 2.0e-3\n"
+    with pytest.raises(ValueError):
+        apply(text, [Edit("c.yaml", 1, 1, 1, 5, "x"), Edit("c.yaml", 1, 3, 1, 6, "y")])
+    with pytest.raises(ValueError):
+        Fix("nothing", SAFE, ())
+    with pytest.raises(ValueError):
+        Fix("x", "maybe", (edits[0],))
+
+
+def test_overlapping_fixes_are_applied_once_in_a_stable_order_and_the_loop_ends():
+    from expreview.engine import Report
+    from expreview.findings import Finding
+
+    def review(files):
+        text = files["a.txt"]
+        found = []
+        if "x" in text:  # two rules offer edits on the same span; the lower code wins, then it is gone
+            found.append(Finding("AAA001", "error", "a.txt", 1, 1, 1, 2, "x",
+                                 fix=Fix("y", SAFE, (Edit("a.txt", 1, 1, 1, 2, "y"),))))
+            found.append(Finding("BBB001", "error", "a.txt", 1, 1, 1, 2, "x too",
+                                 fix=Fix("z", SAFE, (Edit("a.txt", 1, 1, 1, 2, "z"),))))
+        if "y" in text:  # a fix that would flip forever: bounded by MAX_ROUNDS
+            found.append(Finding("CCC001", "error", "a.txt", 1, 1, 1, 2, "y",
+                                 fix=Fix("yy", UNSAFE, (Edit("a.txt", 1, 1, 1, 2, "yy"),))))
+        return Report("base", found, "ready", "issue")
+
+    safe = fix_files({"a.txt": "x\n"}, review)
+    assert safe.files["a.txt"] == "y\n" and [a.code for a in safe.applied] == ["AAA001"]
+    assert safe.conflicts == []  # BBB001 is no longer offered once AAA001's fix removed the x
+    loop = fix_files({"a.txt": "y\n"}, review, unsafe=True)
+    assert len(loop.applied) == 5  # MAX_ROUNDS, then it stops
+
+
+# -- the API and the CLI ------------------------------------------------------------------------------
+
+def _good_files() -> dict[str, str]:
+    good = FIXTURES / "base" / "good"
+    return {p.relative_to(good).as_posix(): p.read_text() for p in good.rglob("*") if p.is_file()
+            and p.name != "README.md"}
+
+
+def test_api_fix_returns_the_fixed_files_and_leaves_the_input_alone():
+    files = _good_files()
+    files["config/smoke_test.yaml"] = files["config/smoke_test.yaml"].replace("learning_rate: 1.0e-3",
+                                                                              "learning_rate: 1e-3")
+    given = dict(files)
+    result = expreview.fix(files, stage="base")
+    assert files == given
+    assert result.changed == ["config/smoke_test.yaml"] and "learning_rate: 1.0e-3" in result.files[result.changed[0]]
+    assert [a.code for a in result.applied] == ["CFG003"] and result.report.ready
+    assert json.loads(json.dumps(result.as_dict()))["applied"][0]["applicability"] == "safe"
+    # the JSON report carries the fix of a finding it did not apply
+    finding = next(f for f in expreview.check(files, stage="base").as_dict()["findings"] if f["code"] == "CFG003")
+    assert finding["fix"]["edits"][0]["content"] == "1.0e-3" and finding["fix"]["applicability"] == "safe"
+
+
+@pytest.fixture
+def broken(tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "base" / "good", repo)
+    smoke = repo / "config" / "smoke_test.yaml"
+    smoke.write_text(smoke.read_text().replace("learning_rate: 1.0e-3", "learning_rate: 1e-3"))
+    return repo
+
+
+def test_cli_diff_changes_nothing_and_fix_writes_in_place(broken):
+    smoke = broken / "config" / "smoke_test.yaml"
+    before = smoke.read_text()
+    diff = run_cli("check", "repo", "--stage", "base", "--diff", cwd=broken.parent)
+    assert diff.returncode == 1 and smoke.read_text() == before
+    assert "--- a/repo/config/smoke_test.yaml" in diff.stdout and "+      learning_rate: 1.0e-3" in diff.stdout
+    fixed = run_cli("check", "repo", "--stage", "base", "--fix", cwd=broken.parent)
+    assert fixed.returncode == 0, fixed.stderr
+    assert "fixed 1 finding (repo/config/smoke_test.yaml)" in fixed.stderr
+    assert smoke.read_text() == before.replace("learning_rate: 1e-3", "learning_rate: 1.0e-3")
+    again = run_cli("check", "repo", "--stage", "base", "--diff", cwd=broken.parent)
+    assert again.returncode == 0 and again.stdout == ""
+
+
+def test_cli_fix_on_a_json_bundle_writes_the_fixed_bundle(broken, tmp_path):
+    files = {p.relative_to(broken).as_posix(): p.read_text() for p in broken.rglob("*") if p.is_file()}
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(json.dumps({"files": files}))
+    refused = run_cli("check", str(bundle), "--stage", "base", "--fix")
+    assert refused.returncode == 2 and "--output-file" in refused.stderr
+    out = tmp_path / "fixed.json"
+    done = run_cli("check", str(bundle), "--stage", "base", "--fix", "--output-file", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "learning_rate: 1.0e-3" in json.loads(out.read_text())["files"]["config/smoke_test.yaml"]
+    assert json.loads(bundle.read_text()) == {"files": files}  # the input is never edited
+    assert run_cli("check", str(out), "--stage", "base").returncode == 0
+
+
+@pytest.mark.parametrize("args", [["--fix", "--diff"], ["--unsafe-fixes"]])
+def test_cli_refuses_fix_flags_that_do_not_go_together(args):
+    proc = run_cli("check", str(FIXTURES / "base" / "good"), "--stage", "base", *args)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_run007_fix_is_unsafe_without_a_config_path():
+    rule = REGISTRY["RUN007"]
+    example = rule.invalid[0]
+    files = dict(example.files)
+    main = files["src/main.py"]
+    assert "config_path=" in main
+    safe = [f.fix for f in review_bundle(replace(example).bundle(default_stage="hydra"), rules=[rule]).findings
+            if f.fix is not None]
+    assert safe and safe[0].applicability == SAFE and "version_base=None" in safe[0].edits[0].content
+    import re
+    files["src/main.py"] = re.sub(r"config_path=[^,)]*,?\s*", "", main)
+    unsafe = [f.fix for f in review_bundle(replace(example, files=files).bundle(default_stage="hydra"),
+                                           rules=[rule]).findings if f.fix is not None]
+    assert unsafe and unsafe[0].applicability == UNSAFE
