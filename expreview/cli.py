@@ -19,6 +19,7 @@ from expreview.bundle import STAGES
 from expreview.docs import CONSEQUENCE_MEANINGS, engine_consequence, rules_markdown
 from expreview.engine import ENGINE_CODES
 from expreview.errors import ReviewError
+from expreview.fixing import unified_diff
 from expreview.inputs.loaders import decide_stage, load_path
 from expreview.inputs.targets import resolve_targets
 from expreview.jobs import Job, Result, review_one
@@ -254,16 +255,8 @@ def check(paths, stage, fmt, output_file, base_path, run_variations, prompt_vers
 
 def fix_diff(result: Result) -> str:
     """A unified diff of what the fixes change in `result`'s files (paths from the working directory)."""
-    import difflib
-
     assert result.fixed is not None
-    out: list[str] = []
-    for path in result.fixed.changed:
-        shown = _fixed_path(result, path)
-        out.extend(difflib.unified_diff(result.original.get(path, "").splitlines(keepends=True),
-                                        result.fixed.files[path].splitlines(keepends=True),
-                                        fromfile=f"a/{shown}", tofile=f"b/{shown}"))
-    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out)
+    return unified_diff(result.original, result.fixed, lambda path: _fixed_path(result, path))
 
 
 def _fixed_path(result: Result, path: str) -> str:
@@ -313,6 +306,19 @@ def _run(todo: list[Job], jobs: int) -> list[Result]:
         with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
             return list(pool.map(review_one, todo))
     return [review_one(job) for job in todo]
+
+
+@main.command("mcp")
+def mcp_command() -> None:
+    """Serve the review and fix tools over the Model Context Protocol (stdio), for coding agents."""
+    from expreview.mcp_server import serve
+
+    try:
+        serve()
+    except ImportError as exc:
+        if not (exc.name or "").startswith("mcp"):
+            raise
+        fail("expreview mcp needs the MCP SDK (version 2): pip install 'expreview[mcp]'")
 
 
 @main.command("rules")

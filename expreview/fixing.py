@@ -108,6 +108,19 @@ def fix_files(files: dict[str, str], review: Callable[[dict[str, str]], Report],
     return FixResult(current, applied, conflicts, report, changed)
 
 
+def unified_diff(original: dict[str, str], result: FixResult, shown: Callable[[str], str] = str) -> str:
+    """The unified diff of the files `result` changed (`shown` names a path in the headers)."""
+    import difflib
+
+    out: list[str] = []
+    for path in result.changed:
+        name = shown(path)
+        out.extend(difflib.unified_diff(original.get(path, "").splitlines(keepends=True),
+                                        result.files[path].splitlines(keepends=True),
+                                        fromfile=f"a/{name}", tofile=f"b/{name}"))
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out)
+
+
 def rebuilt(bundle: Bundle, files: dict[str, str]) -> Bundle:
     """A fresh bundle like `bundle` over `files`: nothing parsed, no fact cached, load findings of
     files that changed dropped (they were about the old text)."""
