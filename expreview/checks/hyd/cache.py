@@ -7,9 +7,13 @@ import libcst as cst
 
 from expreview.bundle import Bundle
 from expreview.facts.pretrained import loads_local_directory
+from expreview.edits import SAFE, UNSAFE, Fix
 from expreview.findings import CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import string_value
+from expreview.sources.python_edits import replace_node, with_keyword
+
+CACHE = '".cache/"'
 
 _HUB_LOADERS = ("load_dataset", "from_pretrained", "hf_hub_download", "snapshot_download")
 _SKLEARN_FETCH = "sklearn.datasets.fetch_"
@@ -17,7 +21,7 @@ _SKLEARN_FETCH = "sklearn.datasets.fetch_"
 
 @rule(
     code="HYD005", name="cache-dir", severity=ERROR,
-    consequence=CRITERION,
+    consequence=CRITERION, fixable=True,
     criterion="Uses `.cache/` as the cache directory for all datasets and models.",
     rationale="Runs share one download cache; without `cache_dir=\".cache/\"` every run downloads "
               "into the home directory of whatever machine it lands on.",
@@ -27,7 +31,14 @@ _SKLEARN_FETCH = "sklearn.datasets.fetch_"
 
         def data(cfg):
             return load_dataset(cfg.dataset.name)
-        """}, line=5, message='pass cache_dir=".cache/"')],
+        """}, line=5, message='pass cache_dir=".cache/"'),
+             Example(files={"src/model.py": """
+        from transformers import AutoModel
+
+
+        def model(cfg):
+            return AutoModel.from_pretrained(cfg.model.name, cache_dir="models/")
+        """}, line=5, message="caches in 'models/'")],
     valid=[Example(files={"src/preprocess.py": """
         from datasets import load_dataset as hf_load
 
@@ -76,8 +87,14 @@ def cache_dir(bundle: Bundle) -> Iterator[Hit]:
             if value is None and any(arg.star == "**" for arg in call.node.args):
                 continue  # `**kwargs` may carry the keyword; what it holds is not read here
             if value is None:
-                yield Hit(source.path, f"`{call.name}(…)` has no {keyword}=; pass {keyword}=\".cache/\"", call.node)
+                # safe: where the download lands is exactly what the criterion asks, nothing else changes
+                added = replace_node(source, call.node, with_keyword(call.node, keyword, cst.SimpleString(CACHE)))
+                yield Hit(source.path, f"`{call.name}(…)` has no {keyword}=; pass {keyword}=\".cache/\"", call.node,
+                          fix=Fix(f"Pass {keyword}=\".cache/\"", SAFE, (added,)) if added else None)
                 continue
             text = string_value(value) if not isinstance(value, cst.FormattedString) else None
             if text is not None and not text.removeprefix("./").startswith(".cache"):
-                yield Hit(source.path, f"`{call.name}(…)` caches in {text!r}; use {keyword}=\".cache/\"", call.node)
+                # unsafe: files the project put in the old folder are not looked for in the new one
+                moved = replace_node(source, value, cst.SimpleString(CACHE))
+                yield Hit(source.path, f"`{call.name}(…)` caches in {text!r}; use {keyword}=\".cache/\"", call.node,
+                          fix=Fix(f"Use {keyword}=\".cache/\"", UNSAFE, (moved,)) if moved else None)

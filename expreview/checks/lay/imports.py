@@ -18,10 +18,12 @@ from expreview.facts.literals import literal
 from expreview.facts.project_imports import project_module
 from expreview.facts.script_launches import ScriptLaunch, script_launches
 from expreview.facts.values import resolve
+from expreview.edits import SAFE, Edit, Fix
 from expreview.findings import CRASH, ERROR
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import Function, Import, Index, dotted_name, encloses, iter_subtree
 from expreview.sources.pyfile import PythonSource
+from expreview.sources.python_edits import replace_node
 
 _SCRIPT_MAIN = """
 import subprocess
@@ -34,9 +36,32 @@ def main():
 _SIBLINGS = ("train", "evaluate", "preprocess", "model", "main")
 
 
+def _package_import(source: PythonSource, imp: Import) -> Optional[Edit]:
+    """`from train import x` -> `from src.train import x`; `import train [as t]` -> `from src import
+    train [as t]`: the same names bound, from the package `python -m src.main` can import."""
+    if imp.level or not imp.module or imp.stmt >= len(source.index.statements):
+        return None
+    line = source.index.statements[imp.stmt]
+    small = line.body if isinstance(line, cst.SimpleStatementLine) else [line]
+    for statement in small:
+        if isinstance(statement, cst.ImportFrom) and not isinstance(statement.names, cst.ImportStar) \
+                and any(alias is imp.node for alias in statement.names):
+            module = cst.parse_expression(f"src.{imp.module}")
+            assert isinstance(module, cst.Attribute)
+            return replace_node(source, statement, statement.with_changes(module=module))
+        if isinstance(statement, cst.Import) and len(statement.names) == 1 and statement.names[0] is imp.node \
+                and "." not in imp.module:
+            alias = statement.names[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            return replace_node(source, statement, cst.ImportFrom(module=cst.Name("src"), names=[alias]))
+    return None
+
+
+_NET = "class Net:\n    pass\n"
+
+
 @rule(
     code="LAY004", name="unresolvable-project-import", severity=ERROR,
-    consequence=CRASH,
+    consequence=CRASH, fixable=True,
     criterion="Import statements are compatible with `uv run python -m src.main` execution.",
     rationale="Under `python -m src.main` only the repository root is on sys.path: `import train` "
               "fails (unless the file first puts its own directory on sys.path), and `from src.utils "
@@ -44,20 +69,20 @@ _SIBLINGS = ("train", "evaluate", "preprocess", "model", "main")
               "passes when one branch imports a module the bundle has.",
     invalid=[
         Example(files={**BASE_FILES, "src/train.py": "from src.utils import set_seed\n"}, line=1, message='which is not in the bundle'),
-        Example(files={**BASE_FILES, "src/train.py": "from model import Net\n"}, line=1),
+        Example(files={**BASE_FILES, "src/train.py": "from model import Net\n", "src/model.py": _NET}, line=1),
         Example(files={**BASE_FILES, "src/train.py": "from .helpers import x\n"}, line=1),
         Example(files={**BASE_FILES, "src/train.py": """
             import sys
             from pathlib import Path
             sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
             from model import Net
-            """}, line=4, message="bare import of the sibling module model"),  # the repository root, not src/
+            """, "src/model.py": _NET}, line=4, message="bare import of the sibling module model"),  # the repository root, not src/
         Example(files={**BASE_FILES, "src/train.py": """
             import os
             import sys
             from model import Net
             sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-            """}, line=3),  # src/ goes on sys.path after the import
+            """, "src/model.py": _NET}, line=3),  # src/ goes on sys.path after the import
         Example(files={**BASE_FILES, "src/train.py": """
             try:
                 from .helpers import x
@@ -146,9 +171,12 @@ def unresolvable_import(bundle: Bundle) -> Iterator[Hit]:
                     continue
                 if script is not None and source.path not in modules:
                     continue  # only ever a script: its own directory (src/) is on sys.path
+                # safe: nothing starts this file as a script (then `src` would not be importable)
+                edit = _package_import(source, imp) if script is None else None
                 yield Hit(source.path, f"`{shown}` is a bare import of the sibling module {name}; it fails under "
                                        f"`python -m src.main`. Write `from src import {name}` or "
-                                       f"`from src.{name} import …`", imp.node)
+                                       f"`from src.{name} import …`", imp.node,
+                          fix=Fix(f"Import {name} from the src package", SAFE, (edit,)) if edit else None)
             else:
                 yield Hit(source.path, f"`{shown}` imports {problem.target}, which is not in the bundle; "
                                        "move the code into one of the required files", imp.node)
