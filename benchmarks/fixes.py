@@ -63,7 +63,9 @@ def main() -> int:
     for code in sorted(set(fixed) | set(remaining)):
         if fixed[code] or code in remaining:
             print(f"{code:<8}{fixed[code]:>7}{remaining[code]:>11}")
-    print(f"introduced by a fix: {len(introduced)}" + "".join(f"\n  {line}" for line in introduced))
+    # A new finding may be introduced by a fix, or revealed by it (a rule that could not judge the broken
+    # file before): read each.
+    print(f"new after fixing (introduced or revealed): {len(introduced)}" + "".join(f"\n  {line}" for line in introduced))
     print(f"skipped for a conflict: {len(conflicts)}" + "".join(f"\n  {line}" for line in conflicts))
     return 0
 

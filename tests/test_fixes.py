@@ -196,3 +196,26 @@ def test_run007_fix_is_unsafe_without_a_config_path():
     unsafe = [f.fix for f in review_bundle(replace(example, files=files).bundle(default_stage="hydra"),
                                            rules=[rule]).findings if f.fix is not None]
     assert unsafe and unsafe[0].applicability == UNSAFE
+
+
+@pytest.mark.parametrize("spec, expected", [
+    ("*", "torch"), (">=2.0", "torch>=2.0"), ("2.1", "torch==2.1"), ("^1.2.3", "torch>=1.2.3,<2"),
+    ("^0.2.3", "torch>=0.2.3,<0.3"), ("^0.0.3", "torch>=0.0.3,<0.0.4"), ("~1.2", "torch>=1.2,<1.3"),
+    ("~1", "torch>=1,<2"), ("~=1.2", "torch~=1.2"), ({"version": "^2.0", "extras": ["cuda"]}, "torch[cuda]>=2.0,<3"),
+    ({"git": "https://github.com/x/y"}, None), ({"version": "*", "markers": "sys_platform == 'linux'"}, None),
+    ("^1.x", None), ("not a version!", None),
+])
+def test_dep001_converts_only_what_it_is_sure_of(spec, expected):
+    from expreview.checks.dep.pyproject import _exact_requirement
+
+    assert _exact_requirement("torch", spec) == expected
+
+
+def test_dep001_fix_keeps_the_rest_of_the_file():
+    text = ('[project]\nname = "x"  # the name\nversion = "0.1.0"\n\n[project.dependencies]\ntorch = "^2.1"\n'
+            'numpy = "*"\n\n[tool.other]\nkeep = [1, 2]  # as written\n')
+    result = expreview.fix({"pyproject.toml": text}, stage="base", select=["DEP001"])
+    fixed = result.files["pyproject.toml"]
+    assert tomllib.loads(fixed)["project"]["dependencies"] == ["torch>=2.1,<3", "numpy"]
+    assert 'name = "x"  # the name' in fixed and "keep = [1, 2]  # as written" in fixed
+    assert [a.code for a in result.applied] == ["DEP001"]

@@ -9,6 +9,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from expreview.bundle import Bundle
 from expreview.checks.dep.common import GOOD_TOML, NAME, PYPROJECT, line_of_string, table
+from expreview.edits import SAFE, Fix, edit_between
 from expreview.findings import ADVICE, CRASH, ERROR, WARNING
 from expreview.rule import Example, Hit, rule
 from expreview.sources.tomlfile import TomlSource
@@ -20,7 +21,7 @@ _VALID = [Example(files={PYPROJECT: GOOD_TOML}),
 
 @rule(
     code="DEP001", name="invalid-pyproject", severity=ERROR,
-    consequence=CRASH,
+    consequence=CRASH, fixable=True,
     criterion="All imports and dependencies are properly specified: pyproject.toml is a valid "
               "PEP 621 project that `uv run` accepts.",
     rationale="`uv run` refuses a project whose `[project.dependencies]` is a table, whose "
@@ -114,7 +115,7 @@ def invalid_pyproject(bundle: Bundle) -> Iterator[Hit]:
         yield Hit(PYPROJECT, "[project.dependencies] is written as a table, but PEP 621 requires a list of "
                              "requirement strings and `uv run` rejects this project; write "
                              f"`dependencies = [{listed}{', …' if len(deps) > 4 else ''}]` under [project]{extra}",
-                  doc.table_line("project.dependencies") or header)
+                  doc.table_line("project.dependencies") or header, fix=_dependency_list_fix(doc.text, deps))
     elif isinstance(deps, list):
         reported_deps = True
         for item in deps:
@@ -151,6 +152,87 @@ def _is_built(data: dict) -> bool:
         return True
     poetry = table(table(table(data, "tool"), "poetry"), "dependencies")
     return bool(poetry) and "dependencies" not in table(data, "project")
+
+
+def _caret(version: str) -> Optional[str]:
+    """Poetry's `^X.Y.Z` as a PEP 440 range: below the next release of the leftmost non-zero part."""
+    parts = version.split(".")
+    if not all(p.isdigit() for p in parts):
+        return None
+    numbers = [int(p) for p in parts]
+    bump = next((i for i, n in enumerate(numbers) if n), len(numbers) - 1)
+    upper = numbers[:bump] + [numbers[bump] + 1]
+    return f">={version},<{'.'.join(map(str, upper))}"
+
+
+def _tilde(version: str) -> Optional[str]:
+    """Poetry's `~X.Y[.Z]`: below X.(Y+1); `~X`: below X+1."""
+    parts = version.split(".")
+    if not all(p.isdigit() for p in parts):
+        return None
+    upper = [int(parts[0]) + 1] if len(parts) == 1 else [int(parts[0]), int(parts[1]) + 1]
+    return f">={version},<{'.'.join(map(str, upper))}"
+
+
+def _exact_requirement(name: str, spec: Any) -> Optional[str]:
+    """The PEP 508 string a Poetry-style table entry means, or None when that is not certain (git,
+    path, markers, python constraints: anything but a version and extras)."""
+    extras: list[str] = []
+    if isinstance(spec, dict):
+        if not set(spec) <= {"version", "extras"} or not isinstance(spec.get("extras", []), list):
+            return None
+        extras = [str(e) for e in spec.get("extras", [])]
+        spec = spec.get("version", "*")
+    if not isinstance(spec, str):
+        return None
+    spec = spec.strip()
+    if spec in ("*", ""):
+        version = ""
+    elif spec.startswith("^"):
+        version = _caret(spec[1:].strip()) or ""
+        if not version:
+            return None
+    elif spec.startswith("~") and not spec.startswith("~="):
+        version = _tilde(spec[1:].strip()) or ""
+        if not version:
+            return None
+    elif spec[0] in "<>=!~":
+        version = spec
+    else:
+        version = f"=={spec}"
+    text = name + (f"[{','.join(extras)}]" if extras else "") + version
+    try:
+        Requirement(text)
+    except InvalidRequirement:
+        return None
+    return text
+
+
+def _dependency_list_fix(text: str, deps: dict) -> Optional[Fix]:
+    """[project.dependencies] as a table -> `dependencies = [...]` in [project], with tomlkit, which
+    keeps the rest of the file as it was written."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    wanted = [_exact_requirement(str(name), spec) for name, spec in deps.items()]
+    if any(w is None for w in wanted):
+        return None
+    try:
+        document = tomlkit.parse(text)
+        project = document["project"]
+        listed = tomlkit.array()
+        for requirement in wanted:
+            listed.append(requirement)
+        listed.multiline(True)
+        del project["dependencies"]
+        project["dependencies"] = listed
+        fixed = tomlkit.dumps(document)
+    except (TOMLKitError, KeyError, TypeError):
+        return None
+    if fixed == text:
+        return None
+    return Fix("Write the dependencies as a list of PEP 508 strings", SAFE,
+               (edit_between(PYPROJECT, text, 0, len(text), fixed),))
 
 
 def _as_pep508(name: str, spec) -> str:
