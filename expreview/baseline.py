@@ -13,7 +13,6 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Optional
 
 from expreview.bundle import Bundle
 from expreview.findings import ADVICE, WARNING, Finding

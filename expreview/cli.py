@@ -22,13 +22,13 @@ from expreview.errors import ReviewError
 from expreview.fixing import unified_diff
 from expreview.inputs.loaders import decide_stage, load_path
 from expreview.inputs.targets import resolve_targets
-from expreview.jobs import Job, Result, review_one
+from expreview.jobs import Job, Result, job_for, review_one
 from expreview.plugins import PROBLEMS as PLUGIN_PROBLEMS
 from expreview.plugins import load_plugins
 from expreview.profiles import load_profile
 from expreview.output.formats import FORMATS, RENDERERS, View
 from expreview.rule import REGISTRY
-from expreview.settings import Settings, Setting, check_codes, check_option, effective_select, resolve
+from expreview.settings import Settings, Setting, check_codes, check_option, resolve
 from expreview.version import __version__
 
 
@@ -194,16 +194,16 @@ def check(paths, stage, fmt, output_file, base_path, run_variations, prompt_vers
                        f"for {key}, which does not exist (relative to the baseline's folder); "
                        "write the baseline again (--write-baseline) to drop them", err=True)
     stdin_text: Optional[str] = sys.stdin.read() if any(t.path == "-" for t in targets) else None
-    todo = [Job(t.path, t.path, s.stage.value, _short(s.stage.origin), s.option_values(),
-                s.selected(), s.ignored(), s.severity_values(), cli_options,
-                base_path or s.base.value,
-                _split((run_variations,)) if run_variations is not None else s.run_variations.value,
-                prompt_version or s.prompt_version.value,
-                "--prompt-version" if prompt_version else _short(s.prompt_version.origin),
-                stdin_text if t.path == "-" else None, accepted, bool(write_baseline), note=t.note,
-                baseline_key=baselines.bundle_key(t.path, baseline_path) if baseline_path else None,
-                entries_key=baselines.bundle_key(t.path, write_baseline) if write_baseline else None,
-                fix=apply_fixes or show_diff, unsafe_fixes=unsafe_fixes)
+    todo = [job_for(t.path, s, stage_origin=_short(s.stage.origin), cli_options=cli_options,
+                    base_path=base_path or s.base.value,
+                    run_variations=_split((run_variations,)) if run_variations is not None else s.run_variations.value,
+                    prompt_version=prompt_version or s.prompt_version.value,
+                    prompt_version_origin="--prompt-version" if prompt_version else _short(s.prompt_version.origin),
+                    stdin_text=stdin_text if t.path == "-" else None, baseline=accepted,
+                    want_entries=bool(write_baseline), note=t.note,
+                    baseline_key=baselines.bundle_key(t.path, baseline_path) if baseline_path else None,
+                    entries_key=baselines.bundle_key(t.path, write_baseline) if write_baseline else None,
+                    fix=apply_fixes or show_diff, unsafe_fixes=unsafe_fixes)
             for t, s in per_target]
     if verbose:
         for job, (t, s) in zip(todo, per_target):

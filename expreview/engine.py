@@ -230,7 +230,7 @@ def review_bundle(
     for rule in rules:
         findings.extend(run_contained(rule, bundle, _severity(severities, rule.code)))
     findings = list({(f.code, f.path, f.line, f.column, f.message): f for f in findings}.values())
-    findings = suppressions.apply(bundle, findings, {r.code for r in rules}, _all_codes)
+    findings = suppressions.apply(bundle, findings, {r.code for r in rules}, all_codes)
     if baseline is not None:
         findings = baselines.apply(bundle, findings, baseline, baseline_key or bundle.source)
     ordered = sorted(findings, key=Finding.sort_key)
@@ -238,7 +238,9 @@ def review_bundle(
                   bundle.root, version.group if version is not None else None)
 
 
-def _all_codes() -> set[str]:
+def all_codes() -> set[str]:
+    """Every rule's code (all families loaded: a code of another stage is still a code) and the
+    engine's own."""
     checks.load_all()
     return set(REGISTRY) | set(ENGINE_CODES)
 

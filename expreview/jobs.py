@@ -14,6 +14,7 @@ from expreview.errors import ReviewError
 from expreview.inputs.loaders import decide_stage, load_path
 from expreview.fixing import FixResult, fix_files, rebuilt
 from expreview.profiles import base_stage
+from expreview.settings import Settings
 
 
 @dataclass
@@ -40,6 +41,19 @@ class Job:
     note: Optional[str] = None  # how the path was widened to its experiment
     fix: bool = False  # apply the offered fixes (--fix, --diff): the result holds the fixed files
     unsafe_fixes: bool = False
+
+
+def job_for(path: str, settings: Settings, **fields: Any) -> Job:
+    """The Job reviewing `path` with `settings` (its configuration, the command line already on top);
+    `fields` set or override any other Job field (given, origins as shown, cli_options, fix, …)."""
+    values: dict[str, Any] = dict(
+        path=path, given=path, stage=settings.stage.value, stage_origin=settings.stage.origin,
+        options=settings.option_values(), select=settings.selected(), ignore=settings.ignored(),
+        severities=settings.severity_values(), base_path=settings.base.value,
+        run_variations=settings.run_variations.value, prompt_version=settings.prompt_version.value,
+        prompt_version_origin=settings.prompt_version.origin)
+    values.update(fields)
+    return Job(**values)
 
 
 @dataclass

@@ -21,7 +21,7 @@ from typing import Any, Optional, TypedDict
 
 from expreview.errors import ReviewError
 from expreview.fixing import unified_diff
-from expreview.jobs import Job, Result, review_one
+from expreview.jobs import Job, Result, job_for, review_one
 from expreview.settings import Setting, resolve
 
 INSTRUCTIONS = (
@@ -61,10 +61,7 @@ def _job(path: str, stage: str, fix: bool = False, unsafe: bool = False) -> Job:
     settings = resolve([path], None)
     if not (stage == "auto" and settings.stage.origin != "default"):
         settings.stage = Setting(stage, "the MCP call")
-    return Job(path, path, settings.stage.value, settings.stage.origin, settings.option_values(), settings.selected(),
-               settings.ignored(), settings.severity_values(), base_path=settings.base.value,
-               run_variations=settings.run_variations.value, prompt_version=settings.prompt_version.value,
-               prompt_version_origin=settings.prompt_version.origin, fix=fix, unsafe_fixes=unsafe)
+    return job_for(path, settings, fix=fix, unsafe_fixes=unsafe)
 
 
 def _run(job: Job) -> Result:

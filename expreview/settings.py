@@ -33,11 +33,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from expreview.engine import ENGINE_CODES
+from expreview.engine import all_codes
 from expreview.findings import SEVERITIES
 from expreview.profiles import load_profile, stages
-from expreview import checks
-from expreview.rule import REGISTRY
 
 KEYS = ("stage", "select", "ignore", "extend-select", "extend-ignore", "severity", "options", "base",
         "run_variations", "prompt_version", "distributions")
@@ -90,10 +88,7 @@ def effective_select(select: list[str], extend: list[str]) -> list[str]:
 
 
 def known_codes() -> set[str]:
-    """Every rule's code (all families loaded: a code of another stage is still a code) and the
-    engine's own."""
-    checks.load_all()
-    return set(REGISTRY) | set(ENGINE_CODES)
+    return all_codes()
 
 
 def known_options() -> set[str]:

@@ -156,7 +156,7 @@ def test_run_from_src_reviews_the_experiment(tmp_path):
 
 
 def test_files_one_by_one_review_their_experiments_once_each(tmp_path):
-    one = configured_repo(tmp_path / "exps", name="one")
+    configured_repo(tmp_path / "exps", name="one")
     two = configured_repo(tmp_path / "exps", name="two")
     (two / "src" / "train.py").write_text((two / "src" / "train.py").read_text().replace(
         "import json", "import json\nimport frobnicate_lab", 1))
