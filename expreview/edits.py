@@ -9,7 +9,7 @@ JSON report prints them) and they are applied to whatever text the file holds th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Optional
 
 SAFE = "safe"
 UNSAFE = "unsafe"
@@ -73,6 +73,21 @@ def edit_between(path: str, text: str, start: int, end: int, content: str) -> Ed
     line, column = position(text, start)
     end_line, end_column = position(text, end)
     return Edit(path, line, column, end_line, end_column, content)
+
+
+def smallest_edit(path: str, old: str, new: str) -> Optional[Edit]:
+    """The one edit that turns `old` into `new`, covering only the text between their common
+    prefix and common suffix; None when they are equal."""
+    if old == new:
+        return None
+    start = 0
+    limit = min(len(old), len(new))
+    while start < limit and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < limit - start and old[len(old) - 1 - end] == new[len(new) - 1 - end]:
+        end += 1
+    return edit_between(path, old, start, len(old) - end, new[start:len(new) - end])
 
 
 def apply(text: str, edits: Iterable[Edit]) -> str:

@@ -227,3 +227,13 @@ def test_poetry_only_dependencies_say_what_uv_run_does():
     assert [f[1] for f in dep("DEP001", {"pyproject.toml": text.replace('version = "0.1.0"\n',
                                                                          'version = "0.1.0"\nauthors = ["J"]\n')})] \
         == ["error", "error"]
+
+
+def test_an_unused_distribution_listed_in_two_sections_is_reported_once():
+    import expreview
+
+    pyproject = ('[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = ["torch", "pandas"]\n\n'
+                 '[tool.poetry.dependencies]\ntorch = "^2.1"\npandas = "^2.0"\n')
+    report = expreview.check({"pyproject.toml": pyproject, "src/train.py": "import torch\n"}, stage="base",
+                             select=["DEP004"])
+    assert [(f.code, f.line) for f in report.findings] == [("DEP004", 4)]

@@ -18,6 +18,7 @@ import expreview
 from expreview.edits import SAFE, UNSAFE, Edit, Fix, apply
 from expreview.engine import review_bundle
 from expreview.fixing import fix_files, rebuilt
+from expreview.checks import load_all
 from expreview.rule import REGISTRY
 
 FIXABLE = sorted(code for code, rule in REGISTRY.items() if rule.fixable)
@@ -56,7 +57,10 @@ def _parses(path: str, text: str) -> None:
 @pytest.mark.parametrize("rule,index,example", CASES)
 def test_a_fix_removes_its_finding_and_nothing_else_changes(rule, index, example):
     bundle = example.bundle(default_stage=rule.stages[0])
-    stage_rules = None  # the whole stage: a fix must not cause another rule's finding
+    # Every rule of the stage, whichever prompt version turns on: a fix must not cause another
+    # rule's finding (and a rule that the newest version turns off still gets its fix tried).
+    load_all()
+    stage_rules = [r for _, r in sorted(REGISTRY.items()) if bundle.stage in r.stages]
 
     def review(files):
         return review_bundle(rebuilt(bundle, files), rules=stage_rules)
@@ -219,3 +223,128 @@ def test_dep001_fix_keeps_the_rest_of_the_file():
     assert tomllib.loads(fixed)["project"]["dependencies"] == ["torch>=2.1,<3", "numpy"]
     assert 'name = "x"  # the name' in fixed and "keep = [1, 2]  # as written" in fixed
     assert [a.code for a in result.applied] == ["DEP001"]
+
+
+def test_smallest_edit_covers_only_what_differs():
+    from expreview.edits import smallest_edit
+
+    old, new = 'deps = ["torch"]\nx = 1\n', 'deps = ["torch", "numpy"]\nx = 1\n'
+    edit = smallest_edit("p.toml", old, new)
+    assert edit is not None and (edit.line, edit.end_line) == (1, 1) and edit.content == ', "numpy"'
+    assert apply(old, [edit]) == new
+    assert smallest_edit("p.toml", old, old) is None
+
+
+def _source(text: str):
+    from expreview.sources.pyfile import PythonSource
+
+    return PythonSource("src/train.py", text)
+
+
+def test_wrapping_refuses_a_statement_that_shares_its_line_or_holds_a_multiline_string():
+    from expreview.sources.python_edits import wrap_statement
+
+    def stmt_of(source, needle):
+        return max(i for i, s in enumerate(source.index.statements) if needle in source.module.code_for_node(s))
+
+    shared = _source("def main(cfg):\n    a = 1; cfg.x = 2\n")
+    assert wrap_statement(shared, stmt_of(shared, "cfg.x"), "with open_dict(cfg):") is None
+    text = 'def main(cfg):\n    cfg.doc = """a\nb"""\n'
+    multiline = _source(text)
+    assert wrap_statement(multiline, stmt_of(multiline, "cfg.doc"), "with open_dict(cfg):") is None
+    alone = _source("def main(cfg):\n    cfg.x = [\n        1,\n    ]  # note\n")
+    edit = wrap_statement(alone, stmt_of(alone, "cfg.x"), "with open_dict(cfg):")
+    assert edit is not None
+    assert apply(alone.text, [edit]) == ("def main(cfg):\n    with open_dict(cfg):\n        cfg.x = [\n"
+                                         "            1,\n        ]  # note\n")
+
+
+def test_an_import_goes_after_the_leading_imports_and_never_twice():
+    from expreview.sources.python_edits import import_edit
+
+    source = _source('"""Doc."""\nfrom __future__ import annotations\nimport os\n\nX = 1\nimport sys\n')
+    edit = import_edit(source, "import json", "json")
+    assert edit is not None
+    assert apply(source.text, [edit]).splitlines()[:4] == ['"""Doc."""', "from __future__ import annotations",
+                                                           "import os", "import json"]
+    assert import_edit(_source("import json as json\n"), "import json", "json") is None
+    assert import_edit(_source("def open_dict(c):\n    return c\n"), "from omegaconf import open_dict", "open_dict") is None
+    no_newline = _source("import os")
+    assert apply(no_newline.text, [import_edit(no_newline, "import json", "json")]) == "import os\nimport json\n"
+
+
+def test_dep002_declares_every_missing_distribution_over_the_rounds():
+    pyproject = '[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = [\n    "torch>=2.0",  # the model\n]\n'
+    code = "import torch\nimport numpy\nimport pandas\nimport scipy\nimport frobnicate_lab\n"
+    result = expreview.fix({"pyproject.toml": pyproject, "src/train.py": code}, stage="base", select=["DEP002"])
+    data = tomllib.loads(result.files["pyproject.toml"])
+    assert data["project"]["dependencies"] == ["torch>=2.0", "numpy", "pandas", "scipy"]
+    assert "# the model" in result.files["pyproject.toml"]
+    # the unknown import is left to the reader, with no invented name
+    assert [f.message for f in result.report.findings if f.code == "DEP002"][0].startswith("`frobnicate_lab`")
+
+
+def test_dep002_offers_no_fix_where_the_dependencies_are_not_a_project_list():
+    poetry = '[project]\nname = "exp"\nversion = "0.1.0"\n\n[tool.poetry.dependencies]\ntorch = "^2.1"\n'
+    report = expreview.check({"pyproject.toml": poetry, "src/train.py": "import torch\nimport numpy\n"},
+                              stage="base", select=["DEP002"])
+    assert [f.code for f in report.findings] == ["DEP002"] and report.findings[0].fix is None
+
+
+@pytest.mark.parametrize("authors,fixed", [
+    ('["Jane Doe <jane@example.org>", { name = "B" }]',
+     [{"name": "Jane Doe", "email": "jane@example.org"}, {"name": "B"}]),
+    ('["<jane@example.org>"]', [{"email": "jane@example.org"}]),
+    ('["Jane Doe, John Roe"]', None),  # two people in one string: not certain
+])
+def test_string_authors_become_tables_only_when_the_form_is_certain(authors, fixed):
+    pyproject = (f'[project]\nname = "exp"\nversion = "0.1.0"\nauthors = {authors}\ndependencies = ["torch"]\n\n'
+                 '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n')
+    report = expreview.check({"pyproject.toml": pyproject, "src/train.py": "import torch\n"}, stage="base",
+                              select=["DEP001"])
+    assert [f.code for f in report.findings] == ["DEP001"]
+    if fixed is None:
+        assert report.findings[0].fix is None
+        return
+    result = expreview.fix({"pyproject.toml": pyproject, "src/train.py": "import torch\n"}, stage="base",
+                           select=["DEP001"])
+    assert tomllib.loads(result.files["pyproject.toml"])["project"]["authors"] == fixed
+    assert not result.report.findings
+
+
+def test_poetry_only_dependencies_are_declared_under_project_and_the_poetry_table_stays():
+    pyproject = ('[project]\nname = "exp"\nversion = "0.1.0"\n\n[tool.poetry.dependencies]\npython = "^3.10"\n'
+                 'torch = "^2.1"\nnumpy = { version = ">=1.20" }\n')
+    result = expreview.fix({"pyproject.toml": pyproject, "src/train.py": "import torch\nimport numpy\n"},
+                           stage="base", select=["DEP001"])
+    data = tomllib.loads(result.files["pyproject.toml"])
+    assert data["project"]["dependencies"] == ["torch>=2.1,<3", "numpy>=1.20"]
+    assert data["tool"]["poetry"]["dependencies"]["torch"] == "^2.1"
+
+
+def test_out001_rewrites_only_a_print_json_of_data_alone():
+    def offered(call: str):
+        code = f"from rich.console import Console\n\n\ndef main(metrics):\n    Console().{call}\n"
+        report = expreview.check({"src/train.py": code}, stage="base", select=["OUT001"])
+        return [f.fix for f in report.findings if f.code == "OUT001"]
+
+    fixes = offered("print_json(data=metrics)")
+    assert fixes and fixes[0] is not None and fixes[0].applicability == SAFE
+    assert [e.content for e in fixes[0].edits] == ["print(json.dumps(metrics))", "import json\n"]
+    assert offered("print_json(data=metrics, indent=4)") == [None]  # the indent is meant: not certain
+    assert offered("print(metrics)") == [None]  # a rich print of any object: not JSON for certain
+
+
+def test_cfg008_fix_puts_the_write_under_open_dict_and_imports_it():
+    from expreview.checks.cfg.hydra_examples import GROUP_CONFIG, GROUP_MAIN, RUN
+
+    main = GROUP_MAIN.replace("    return cfg.training.lr\n", "    cfg.optimizer = {}\n    return cfg.run.training.lr\n")
+    files = {"config/config.yaml": GROUP_CONFIG, "config/run/r1.yaml": RUN, "src/main.py": main}
+    result = expreview.fix(files, stage="hydra", select=["CFG008"], options={"runs_dir": "config/run"})
+    fixed = result.files["src/main.py"]
+    assert "from omegaconf import open_dict\n" in fixed
+    assert "    with open_dict(cfg):\n        cfg.optimizer = {}\n" in fixed
+    assert not [f for f in result.report.findings if f.code == "CFG008"]
+    shared = dict(files, **{"src/main.py": main.replace("    cfg.optimizer = {}\n", "    a = 0; cfg.optimizer = {}\n")})
+    report = expreview.check(shared, stage="hydra", select=["CFG008"], options={"runs_dir": "config/run"})
+    assert [f.fix for f in report.findings if f.code == "CFG008"] == [None]

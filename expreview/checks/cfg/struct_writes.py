@@ -8,6 +8,7 @@ from typing import Any, Iterator, Optional
 import libcst as cst
 
 from expreview.bundle import Bundle
+from expreview.edits import SAFE, Fix
 from expreview.checks.cfg.hydra_examples import GROUP_CONFIG, GROUP_MAIN, HYDRA_CONFIG, HYDRA_TRAIN, RUN
 from expreview.facts.conditions import branch_tests
 from expreview.facts.hydra_compose import hydra_compositions
@@ -21,6 +22,7 @@ from expreview.findings import CRASH, ERROR
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import Function, dotted_name, iter_subtree, string_value
 from expreview.sources.pyfile import PythonSource
+from expreview.sources.python_edits import import_edit, wrap_statement
 
 
 _OPTUNA_WRITE = """
@@ -39,7 +41,7 @@ _TUNED_TRAIN = HYDRA_TRAIN.replace("    return cfg.evaluation", "    tune(cfg, N
 
 @rule(
     code="CFG008", name="struct-merge-new-key", severity=ERROR,
-    consequence=CRASH,
+    consequence=CRASH, fixable=True,
     criterion="Proper configuration structure: code does not add keys to Hydra's struct config "
               "(OmegaConf.merge/update or assignment) without open_dict or set_struct(False).",
     rationale="@hydra.main hands over a struct config; merging a run config with keys it lacks "
@@ -116,7 +118,8 @@ def struct_merge_new_key(bundle: Bundle) -> Iterator[Hit]:
                     yield Hit(source.path, f"merges keys that Hydra's struct config does not have ({', '.join(new[:5])}"
                                            f"{', …' if len(new) > 5 else ''}), which raises `Key "
                                            f"'{new[0].rsplit('.', 1)[-1]}' is not in struct`; merge inside "
-                                           "`with open_dict(cfg):` or add the keys to config/config.yaml", call.node)
+                                           "`with open_dict(cfg):` or add the keys to config/config.yaml", call.node,
+                              fix=_open_dict_fix(source, call.stmt, target))
             elif call.name.endswith("OmegaConf.update") and len(call.node.args) >= 2:
                 if call.keyword("force_add") is not None:
                     continue
@@ -134,7 +137,8 @@ def struct_merge_new_key(bundle: Bundle) -> Iterator[Hit]:
             parent = use.path[:-1]
             if any(exists(t, parent) for t in trees) and not any(exists(t, use.path) for t in trees):
                 yield Hit(source.path, f"assigns `cfg.{'.'.join(use.path)}`, a key the struct config does not have; "
-                                       "wrap the assignment in `with open_dict(cfg):`", use.node)
+                                       "wrap the assignment in `with open_dict(cfg):`", use.node,
+                          fix=_open_dict_fix(source, index.stmt_of.get(id(use.node), -1), _root_name(use.node)))
 
 
 
@@ -194,7 +198,28 @@ def _study_params_written(bundle: Bundle, source: PythonSource, roots: dict, lif
             yield Hit(source.path, f"writes the Optuna parameters back by name into {where}, and {shown} "
                                    "is not a key of Hydra's struct config there, so the assignment raises "
                                    "ConfigAttributeError; write them inside `with open_dict(cfg):` or add the keys "
-                                   "to the config", node)
+                                   "to the config", node, fix=_open_dict_fix(source, stmt, target))
+
+
+def _root_name(node: cst.CSTNode) -> Optional[str]:
+    """`cfg` of `cfg.a["b"].c`."""
+    while isinstance(node, (cst.Attribute, cst.Subscript)):
+        node = node.value
+    return node.value if isinstance(node, cst.Name) else None
+
+
+def _open_dict_fix(source: PythonSource, stmt: int, target: Optional[str]) -> Optional[Fix]:
+    """The statement put under `with open_dict(<the config variable>):`, and open_dict imported
+    from omegaconf when the file does not bind it yet. Safe: open_dict lifts the struct flag only
+    for that block, which is what the write needs and nothing else."""
+    root = (target or "").split(".")[0].split("[")[0]
+    if not root.isidentifier():
+        return None
+    wrapped = wrap_statement(source, stmt, f"with open_dict({root}):")
+    if wrapped is None:
+        return None
+    imported = import_edit(source, "from omegaconf import open_dict", "open_dict")
+    return Fix(f"Write it inside `with open_dict({root}):`", SAFE, (wrapped, imported) if imported else (wrapped,))
 
 
 def _new_keys(node: Any, data: Any, prefix: tuple[str, ...] = ()) -> list[str]:

@@ -2,19 +2,22 @@
 no file imports (DEP004), and the code uses no deep-learning framework but PyTorch (DEP003)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterator, Optional
 
 from packaging.utils import canonicalize_name
 
 from expreview.bundle import Bundle
-from expreview.checks.dep.common import GOOD_TOML, PYPROJECT, Declared, declared
+from expreview.checks.dep.common import GOOD_TOML, PYPROJECT, Declared, declared, table
 from expreview.checks.dep.distributions import (NOT_IMPORTED_BY_DESIGN, OTHER_FRAMEWORKS, STDLIB, candidates, installs,
                                                 is_namespace, provides, requirements_known, user_map)
+from expreview.edits import SAFE, Fix
 from expreview.facts.cache import bundle_fact
 from expreview.findings import ADVICE, CRASH, CRITERION, ERROR, WARNING
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import Import
 from expreview.sources.pyfile import PythonSource
+from expreview.sources.toml_edits import rewritten
 
 
 def _import_is_local(bundle: Bundle, module: str) -> bool:
@@ -47,7 +50,7 @@ _HYDRA = '[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = ["hydra-cor
 
 @rule(
     code="DEP002", name="undeclared-dependency", severity=ERROR,
-    consequence=CRASH,
+    consequence=CRASH, fixable=True,
     criterion="All imports and dependencies are properly specified: every third-party module the "
               "code imports is declared in `project.dependencies`.",
     rationale="uv installs only what is declared (and what that requires): an import that nothing declared "
@@ -120,7 +123,24 @@ def undeclared_dependency(bundle: Bundle) -> Iterator[Hit]:
         if (source.path, shown) in seen:
             continue
         seen.add((source.path, shown))
-        yield _undeclared(source.path, imp, shown, dists, deps, extra, asked)
+        hit = _undeclared(source.path, imp, shown, dists, deps, extra, asked)
+        yield replace(hit, fix=_declare_fix(bundle, dists[0])) if dists else hit
+
+
+def _declare_fix(bundle: Bundle, distribution: str) -> Optional[Fix]:
+    """`distribution` appended to the `project.dependencies` list (not to a table, which DEP001 fixes
+    first, nor to a project that declares dependencies only elsewhere). No version range: uv resolves
+    the new name together with the declared ones, so it takes a version they agree with (the snapshot
+    of requirements records names, not ranges)."""
+    doc = bundle.toml(PYPROJECT)
+    if doc is None or doc.data is None or not isinstance(table(doc.data, "project").get("dependencies"), list):
+        return None
+
+    def add(document) -> None:
+        document["project"]["dependencies"].append(distribution)
+
+    edit = rewritten(PYPROJECT, doc.text, add)
+    return Fix(f"Add \"{distribution}\" to project.dependencies", SAFE, (edit,)) if edit else None
 
 
 def _imported(imp: Import) -> str:
@@ -221,10 +241,12 @@ def unused_dependency(bundle: Bundle) -> Iterator[Hit]:
         return
     imported = {_imported(imp) for _, imp in third_party_imports(bundle)}
     extra = user_map(bundle.option("distributions"))
+    reported = set()  # once per distribution, though [project] and [tool.poetry] may both list it
     for dep in deps:
         key = canonicalize_name(dep.name)
-        if key in NOT_IMPORTED_BY_DESIGN or key.startswith("hydra-") and key != "hydra-core":
+        if key in NOT_IMPORTED_BY_DESIGN or key.startswith("hydra-") and key != "hydra-core" or key in reported:
             continue
+        reported.add(key)
         if any(provides(dep.name, module, extra) for module in imported):
             continue
         yield Hit(PYPROJECT, f"`{dep.name}` is declared but no file imports it; remove it or use it", dep.line)

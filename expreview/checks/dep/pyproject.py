@@ -9,9 +9,10 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from expreview.bundle import Bundle
 from expreview.checks.dep.common import GOOD_TOML, NAME, PYPROJECT, line_of_string, table
-from expreview.edits import SAFE, Fix, edit_between
+from expreview.edits import SAFE, Fix
 from expreview.findings import ADVICE, CRASH, ERROR, WARNING
 from expreview.rule import Example, Hit, rule
+from expreview.sources.toml_edits import rewritten
 from expreview.sources.tomlfile import TomlSource
 
 
@@ -62,7 +63,7 @@ _VALID = [Example(files={PYPROJECT: GOOD_TOML}),
             [tool.poetry.dependencies]
             python = "^3.10"
             torch = "^2.1"
-            """}, line=5, message="installs nothing, and the first third-party import fails"),
+            """, "src/train.py": "import torch\n"}, line=5, message="installs nothing, and the first third-party import fails"),
         # string authors with a build backend: the backend rejects the project
         Example(files={PYPROJECT: """
             [project]
@@ -131,13 +132,13 @@ def invalid_pyproject(bundle: Bundle) -> Iterator[Hit]:
                              "`uv run` starts, installs nothing, and the first third-party import fails with "
                              "ModuleNotFoundError; list them under [project] as PEP 508 strings: "
                              f"`dependencies = [{listed}]`",
-                  doc.table_line("tool.poetry.dependencies") or header)
+                  doc.table_line("tool.poetry.dependencies") or header, fix=_poetry_list_fix(doc.text, dict(wanted)))
     for key in ("name", "version"):
         if key not in project and key not in (project.get("dynamic") or []):
             yield Hit(PYPROJECT, f"[project] has no `{key}`; add `{key} = \"…\"` (uv refuses the project without it)", header)
-    for message, line, severity, consequence in _schema_problems(doc, data, skip_dependencies=reported_deps,
-                                                                 built=_is_built(data)):
-        yield Hit(PYPROJECT, message, line, consequence=consequence, severity=severity)
+    for message, line, severity, consequence, fix in _schema_problems(doc, data, skip_dependencies=reported_deps,
+                                                                      built=_is_built(data)):
+        yield Hit(PYPROJECT, message, line, consequence=consequence, severity=severity, fix=fix)
 
 
 def _is_built(data: dict) -> bool:
@@ -209,30 +210,71 @@ def _exact_requirement(name: str, spec: Any) -> Optional[str]:
 
 
 def _dependency_list_fix(text: str, deps: dict) -> Optional[Fix]:
-    """[project.dependencies] as a table -> `dependencies = [...]` in [project], with tomlkit, which
-    keeps the rest of the file as it was written."""
-    import tomlkit
-    from tomlkit.exceptions import TOMLKitError
+    """[project.dependencies] as a table -> `dependencies = [...]` in [project]."""
+    edit = _project_dependencies_edit(text, deps)
+    return Fix("Write the dependencies as a list of PEP 508 strings", SAFE, (edit,)) if edit else None
 
+
+def _poetry_list_fix(text: str, deps: dict) -> Optional[Fix]:
+    """Poetry-only dependencies -> the same as PEP 508 strings in `project.dependencies` (the Poetry
+    table stays: Poetry still reads it)."""
+    edit = _project_dependencies_edit(text, deps)
+    return Fix("Declare the dependencies under [project] as PEP 508 strings", SAFE, (edit,)) if edit else None
+
+
+def _project_dependencies_edit(text: str, deps: dict):
+    """`project.dependencies` (re)written as a multi-line list of `deps` in PEP 508 form; None unless
+    every entry converts for certain."""
     wanted = [_exact_requirement(str(name), spec) for name, spec in deps.items()]
-    if any(w is None for w in wanted):
+    if not wanted or any(w is None for w in wanted):
         return None
-    try:
-        document = tomlkit.parse(text)
+
+    def as_list(document) -> None:
+        import tomlkit
+
         project = document["project"]
         listed = tomlkit.array()
         for requirement in wanted:
             listed.append(requirement)
         listed.multiline(True)
-        del project["dependencies"]
+        if "dependencies" in project:
+            del project["dependencies"]
         project["dependencies"] = listed
-        fixed = tomlkit.dumps(document)
-    except (TOMLKitError, KeyError, TypeError):
+
+    return rewritten(PYPROJECT, text, as_list)
+
+
+# "Jane Doe", "Jane Doe <jane@example.org>", "<jane@example.org>": the forms people write
+_PERSON = re.compile(r"^\s*(?P<name>[^<>@,\s][^<>@,]*?)?\s*(?:<(?P<email>[^<>@\s]+@[^<>@\s]+)>)?\s*$")
+
+
+def _people_fix(text: str, key: str, people: Any) -> Optional[Fix]:
+    """`authors = ["Jane Doe <jane@example.org>"]` -> `[{name = "Jane Doe", email = "jane@example.org"}]`
+    (PEP 621's form), when every entry is a table already or a string of one of those forms."""
+    if not isinstance(people, list) or not people:
         return None
-    if fixed == text:
-        return None
-    return Fix("Write the dependencies as a list of PEP 508 strings", SAFE,
-               (edit_between(PYPROJECT, text, 0, len(text), fixed),))
+    tables: list[Optional[dict]] = []
+    for person in people:
+        if isinstance(person, dict):
+            tables.append(None)  # kept as written
+            continue
+        match = _PERSON.match(person) if isinstance(person, str) else None
+        if match is None or not (match["name"] or match["email"]):
+            return None
+        tables.append({k: v.strip() for k, v in (("name", match["name"]), ("email", match["email"])) if v})
+
+    def as_tables(document) -> None:
+        import tomlkit
+
+        written = document["project"][key]
+        for i, wanted in enumerate(tables):
+            if wanted is not None:
+                entry = tomlkit.inline_table()
+                entry.update(wanted)
+                written[i] = entry
+
+    edit = rewritten(PYPROJECT, text, as_tables)
+    return Fix(f"Write each of `{key}` as a table with name and email", SAFE, (edit,)) if edit else None
 
 
 def _as_pep508(name: str, spec) -> str:
@@ -284,13 +326,13 @@ _BUILD_ONLY_FIELDS = ("authors", "maintainers", "description", "readme", "licens
 
 
 def _schema_problems(doc: TomlSource, data: dict, skip_dependencies: bool,
-                     built: bool) -> list[tuple[str, int, Optional[str], Optional[str]]]:
+                     built: bool) -> list[tuple[str, int, Optional[str], Optional[str], Optional[Fix]]]:
     """Everything else PEP 621 forbids, as validate-pyproject judges it: (message, line, severity and
-    consequence, None for the rule's). validate-pyproject stops at the first problem, so a field already reported
+    consequence, None for the rule's; and the fix, if one is certain). validate-pyproject stops at the first problem, so a field already reported
     (or only a warning) is removed and the rest validated again."""
     from expreview.checks.dep.pyproject_validator import ValidationError  # see pyproject_validator
 
-    out: list[tuple[str, int, Optional[str], Optional[str]]] = []
+    out: list[tuple[str, int, Optional[str], Optional[str], Optional[Fix]]] = []
     data = copy.deepcopy(data)
     for _ in range(1 + len(_BUILD_ONLY_FIELDS) + 1):
         try:
@@ -306,16 +348,17 @@ def _schema_problems(doc: TomlSource, data: dict, skip_dependencies: bool,
             if key in _BUILD_ONLY_FIELDS:
                 form = (f'write `{key} = [{{ name = "Jane Doe", email = "jane@example.org" }}]`'
                         if key in ("authors", "maintainers") else "see PEP 621 for the field's form")
+                fix = _people_fix(doc.text, key, data["project"].get(key)) if key in ("authors", "maintainers") else None
                 if built:
                     out.append((f"pyproject.toml: {exc.message}; `uv run` builds this project and its build backend "
-                                f"rejects it, so nothing runs; {form}", line, None, None))
+                                f"rejects it, so nothing runs; {form}", line, None, None, fix))
                     return out
                 out.append((f"pyproject.toml: {exc.message}; uv does not build this project (it has no "
                             f"[build-system]) and never reads `project.{key}`, so it still runs, but a build backend "
-                            f"would reject it; {form}", line, WARNING, ADVICE))
+                            f"would reject it; {form}", line, WARNING, ADVICE, fix))
                 del data["project"][key]
                 continue
-            out.append((f"pyproject.toml: {exc.message}; see PEP 621 for the field's form", line, None, None))
+            out.append((f"pyproject.toml: {exc.message}; see PEP 621 for the field's form", line, None, None, None))
             return out
         except Exception:  # noqa: BLE001 - the schema library failing is not the user's problem
             return out

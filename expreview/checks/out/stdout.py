@@ -8,9 +8,11 @@ import libcst as cst
 
 from expreview.facts.values import argument, call_sites, resolve
 from expreview.bundle import Bundle
+from expreview.edits import SAFE, Fix
 from expreview.findings import CRITERION, ERROR
 from expreview.sources.index import Call, Function, Index, dotted_name, string_value
 from expreview.sources.pyfile import PythonSource
+from expreview.sources.python_edits import import_edit, replace_node
 from expreview.rule import Example, Hit, rule
 
 TRAIN, EVALUATE = "src/train.py", "src/evaluate.py"
@@ -116,9 +118,29 @@ def _has_run_id(source: PythonSource, dumps: Call) -> Optional[bool]:
     return None
 
 
+def _plain_json_fix(source: PythonSource, call: Call) -> Optional[Fix]:
+    """`console.print_json(data=x)` -> `print(json.dumps(x))`, and `import json` when the file lacks
+    it. Only for a `print_json` call with `data=` alone: rich dumps it with json.dumps' defaults, so
+    the same values serialize; other printers take objects that need not be JSON at all."""
+    args = call.node.args
+    if call.method != "print_json" or len(args) != 1 or args[0].keyword is None or args[0].keyword.value != "data" \
+            or args[0].star:
+        return None
+    dumped = cst.Call(func=cst.Attribute(value=cst.Name("json"), attr=cst.Name("dumps")),
+                      args=[cst.Arg(value=args[0].value)])
+    printed = cst.Call(func=cst.Name("print"), args=[cst.Arg(value=dumped)])
+    replaced = replace_node(source, call.node, printed)
+    if replaced is None:
+        return None
+    if any(imp.alias == "json" and imp.module != "json" for imp in source.index.imports):
+        return None  # `json` is something else here
+    imported = import_edit(source, "import json", "json")
+    return Fix("Print it with `print(json.dumps(...))`", SAFE, (replaced, imported) if imported else (replaced,))
+
+
 @rule(
     code="OUT001", name="train-json-stdout", severity=ERROR,
-    consequence=CRITERION,
+    consequence=CRITERION, fixable=True,
     criterion="train.py outputs JSON-formatted metrics with `run_id` field using "
               "`print(json.dumps({...}))`.",
     rationale="The pipeline parses train's stdout line by line; rich's `print_json`/`console.print` "
@@ -157,7 +179,7 @@ def train_json_stdout(bundle: Bundle) -> Iterator[Hit]:
             for call in others:
                 yield Hit(TRAIN, f"prints through `{call.name or call.method}` instead of `print(json.dumps({{...}}))`; the "
                                  "pipeline needs raw JSON lines with a \"run_id\" field. Use "
-                                 "`print(json.dumps(metrics))`", call.node)
+                                 "`print(json.dumps(metrics))`", call.node, fix=_plain_json_fix(source, call))
         else:
             yield Hit(TRAIN, "src/train.py never prints its metrics as `print(json.dumps({\"run_id\": …, …}))`; "
                              "print one JSON line with the run id and the final metrics")

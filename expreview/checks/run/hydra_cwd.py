@@ -71,6 +71,23 @@ def _version_base_fix(source: PythonSource, decorator: cst.Decorator) -> Optiona
     return Fix("Pass version_base=None to @hydra.main", SAFE if safe else UNSAFE, (edit,))
 
 
+def _cwd_fix(source: PythonSource, call) -> Optional[Fix]:
+    """`cwd=hydra.utils.get_original_cwd()` added to the child's call, written with what the file
+    imports (`get_original_cwd` itself, or the `hydra` module). Unsafe: the child then also writes
+    its relative paths under the original directory, not under Hydra's run directory."""
+    bound = {imp.alias: imp.qualified for imp in source.index.imports if imp.scope is None}
+    if bound.get("get_original_cwd") == "hydra.utils.get_original_cwd":
+        func: cst.BaseExpression = cst.Name("get_original_cwd")
+    elif bound.get("hydra") == "hydra":
+        func = cst.Attribute(value=cst.Attribute(value=cst.Name("hydra"), attr=cst.Name("utils")),
+                             attr=cst.Name("get_original_cwd"))
+    else:
+        return None
+    edit = replace_node(source, call.node, with_keyword(call.node, "cwd", cst.Call(func=func)))
+    return Fix("Start the child in the original directory: cwd=hydra.utils.get_original_cwd()", UNSAFE,
+               (edit,)) if edit else None
+
+
 @rule(
     code="RUN007", name="hydra-cwd-subprocess", severity=ERROR,
     consequence=CRASH, fixable=True,
@@ -307,7 +324,7 @@ def hydra_cwd_subprocess(bundle: Bundle) -> Iterator[Hit]:
             yield Hit(MAIN, f"{why}, so Hydra changes the working directory before main runs, and the child "
                             f"started at line {line} names its script by the relative path `{script.target}`, which "
                             f"does not exist there (\"can't open file\"). {fix}", found[1],
-                      end_line=source.span(call.node).end_line, fix=edit)
+                      end_line=source.span(call.node).end_line, fix=edit or _cwd_fix(source, call))
             return
         if child_finds_src(index, call):
             continue
@@ -315,5 +332,6 @@ def hydra_cwd_subprocess(bundle: Bundle) -> Iterator[Hit]:
         if id(value) in child_modules or any(l.scope is call.scope for l in launches(source)):
             yield Hit(MAIN, f"{why}, so Hydra changes the working directory before main runs, and the "
                             f"`python -m src.…` child started at line {line} has no cwd=: it cannot import src. "
-                            f"{fix}", found[1], end_line=source.span(call.node).end_line, fix=edit)
+                            f"{fix}", found[1], end_line=source.span(call.node).end_line,
+                      fix=edit or _cwd_fix(source, call))
             return
