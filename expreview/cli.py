@@ -285,7 +285,7 @@ def _write_fixes(results: list[Result], output_file: Optional[str], quiet: int) 
                 except OSError as exc:
                     fail(f"{target}: cannot write the fix ({exc.strerror or exc})")
         elif fixed.changed and output_file:
-            fixed_bundle = {"files": fixed.files}
+            fixed_bundle = {**result.context, "files": fixed.files}
             _write(output_file, json.dumps(fixed_bundle, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
         if quiet:
             continue

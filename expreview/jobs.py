@@ -11,6 +11,7 @@ from typing import Any, Optional
 from expreview import baseline as baselines
 from expreview.engine import Report, paused_gc, review_bundle
 from expreview.errors import ReviewError
+from expreview.inputs.bundle_json import bundle_context
 from expreview.inputs.loaders import decide_stage, load_path
 from expreview.fixing import FixResult, fix_files, rebuilt
 from expreview.profiles import base_stage
@@ -65,6 +66,7 @@ class Result:
     fixed: Optional[FixResult] = None  # with Job.fix: the fixed files and what was applied
     original: dict[str, str] = field(default_factory=dict)  # with Job.fix: the files as read
     directory: Optional[str] = None  # the directory the files were read from, when one
+    context: dict = field(default_factory=dict)  # with Job.fix: a JSON bundle's keys besides files
 
 
 def _prompt_version(bundle, job: Job) -> None:
@@ -108,7 +110,8 @@ def review_one(job: Job) -> Result:
             entries = (baselines.entries(bundle, report.findings, job.entries_key or bundle.source)
                        if job.want_entries else [])
         directory = job.path if job.path != "-" and os.path.isdir(job.path) else None
-        return Result(job.given, report, None, entries, fixed, dict(bundle.files) if fixed else {}, directory)
+        context = bundle_context(bundle) if fixed and directory is None else {}
+        return Result(job.given, report, None, entries, fixed, dict(bundle.files) if fixed else {}, directory, context)
     except ReviewError as exc:
         return Result(job.given, None, str(exc))
     except OSError as exc:

@@ -180,6 +180,31 @@ def test_cli_fix_on_a_json_bundle_writes_the_fixed_bundle(broken, tmp_path):
     assert run_cli("check", str(out), "--stage", "base").returncode == 0
 
 
+def test_the_fixed_json_bundle_keeps_its_context(broken, tmp_path):
+    files = {p.relative_to(broken).as_posix(): p.read_text() for p in broken.rglob("*") if p.is_file()}
+    bundle = tmp_path / "bundle.json"
+    given = {"files": files, "stage": "base", "prompt_version": "B6", "run_variations": ["baseline", "proposed"],
+             "options": {"orchestration": "any"}}
+    bundle.write_text(json.dumps(given))
+    out = tmp_path / "fixed.json"
+    done = run_cli("check", str(bundle), "--fix", "--output-file", str(out))
+    assert done.returncode == 0, done.stderr
+    written = json.loads(out.read_text())
+    assert (written["stage"], written["prompt_version"], written["run_variations"]) == \
+        ("base", "B6", ["baseline", "proposed"])
+    assert written["options"]["orchestration"] == "any"
+    again = run_cli("check", str(out), "--format", "json")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "B6" in again.stdout
+
+
+def test_a_json_bundle_names_its_prompt_version(tmp_path):
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(json.dumps({"files": {"src/train.py": "print(1)\n"}, "stage": "base", "prompt_version": 6}))
+    proc = run_cli("check", str(bundle))
+    assert proc.returncode == 2 and "prompt_version" in proc.stderr and "Traceback" not in proc.stderr
+
+
 @pytest.mark.parametrize("args", [["--fix", "--diff"], ["--unsafe-fixes"]])
 def test_cli_refuses_fix_flags_that_do_not_go_together(args):
     proc = run_cli("check", str(FIXTURES / "base" / "good"), "--stage", "base", *args)
@@ -348,3 +373,18 @@ def test_cfg008_fix_puts_the_write_under_open_dict_and_imports_it():
     shared = dict(files, **{"src/main.py": main.replace("    cfg.optimizer = {}\n", "    a = 0; cfg.optimizer = {}\n")})
     report = expreview.check(shared, stage="hydra", select=["CFG008"], options={"runs_dir": "config/run"})
     assert [f.fix for f in report.findings if f.code == "CFG008"] == [None]
+
+
+def test_py003_renames_the_import_only_for_the_calls_inside_the_shadowing_function():
+    code = ("from datasets import load_dataset\n\n\ndef load_dataset(cfg):\n    return load_dataset(cfg['name'])\n\n\n"
+            "def main(cfg):\n    return load_dataset(cfg)\n")
+    result = expreview.fix({"src/preprocess.py": code}, stage="base", select=["PY003"], unsafe=True)
+    fixed = result.files["src/preprocess.py"]
+    assert "from datasets import load_dataset as datasets_load_dataset\n" in fixed
+    assert "    return datasets_load_dataset(cfg['name'])\n" in fixed
+    assert "    return load_dataset(cfg)\n" in fixed  # main still calls the local function, as before
+    assert expreview.fix({"src/preprocess.py": code}, stage="base", select=["PY003"]).changed == []  # unsafe only
+    # no call inside the function: nothing says which calls mean the library
+    outside = "from datasets import load_dataset\n\n\ndef load_dataset(cfg):\n    return cfg\n\n\nload_dataset({})\n"
+    report = expreview.check({"src/preprocess.py": outside}, stage="base", select=["PY003"])
+    assert [f.fix for f in report.findings] == [None]

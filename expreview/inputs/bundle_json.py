@@ -33,7 +33,34 @@ def files_from_json(data: dict[str, Any], where: str) -> dict[str, str]:
     return files
 
 
-_CONTEXT_KEYS = {"files", "stage", "options", "run_variations", "base", "runs"}
+_CONTEXT_KEYS = {"files", "stage", "prompt_version", "options", "run_variations", "base", "runs"}
+
+
+def bundle_context(bundle: Bundle) -> dict[str, Any]:
+    """The keys besides `files` that give a JSON bundle the context `bundle` was reviewed in (its
+    stage, prompt version, options, run variations and base), so that the bundle written by `--fix`
+    is reviewed the same way again."""
+    out: dict[str, Any] = {}
+    if bundle.stage:
+        out["stage"] = bundle.stage
+    if bundle.prompt_version:
+        out["prompt_version"] = bundle.prompt_version
+    options = {k: v for k, v in bundle.options.items() if _is_json(v)}
+    if options:
+        out["options"] = options
+    if bundle.run_variations is not None:
+        out["run_variations"] = list(bundle.run_variations)
+    if bundle.base is not None:
+        out["base"] = {"files": dict(bundle.base.files)}
+    return out
+
+
+def _is_json(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def load_json_bundle(text: str, where: str) -> Bundle:
@@ -64,6 +91,12 @@ def load_json_bundle(text: str, where: str) -> Bundle:
             raise LoadError(f"{where}: unknown stage {stage!r} (use one of {', '.join(stages())})")
         bundle.stage = stage
         bundle.notes.append(f"stage {stage} from the bundle's `stage` key")
+    version = data.get("prompt_version")
+    if version is not None:
+        if not isinstance(version, str) or not version:
+            raise LoadError(f"{where}: `prompt_version` must be a version group name such as \"B6\"")
+        bundle.prompt_version = version  # the review checks the name
+        bundle.notes.append(f"prompt version {version} from the bundle's `prompt_version` key")
     if isinstance(data.get("options"), dict):
         bundle.options.update(data["options"])
     if isinstance(data.get("run_variations"), list):

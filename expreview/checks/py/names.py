@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterator, Optional
 
 import libcst as cst
@@ -12,7 +13,11 @@ from expreview.facts.docstrings import is_docstring
 from expreview.facts.project_imports import project_module
 from expreview.bundle import Bundle
 from expreview.findings import CRASH, ERROR, Span, WARNING
+from expreview.edits import UNSAFE, Fix
 from expreview.rule import Example, Hit, rule
+from expreview.sources.index import Function, Import
+from expreview.sources.pyfile import PythonSource
+from expreview.sources.python_edits import replace_node
 
 
 @rule(
@@ -166,7 +171,7 @@ def undefined_name(bundle: Bundle) -> Iterator[Hit]:
 
 @rule(
     code="PY003", name="definition-shadows-import", severity=ERROR,
-    consequence=CRASH,
+    consequence=CRASH, fixable=True,
     criterion="The code is immediately executable: a definition does not replace an imported "
               "name that the code still calls.",
     rationale="`def load_dataset(...)` after `from datasets import load_dataset` makes every call "
@@ -213,7 +218,39 @@ def shadowed_import(bundle: Bundle) -> Iterator[Hit]:
             yield Hit(source.path, f"`{kind} {name}` replaces `{imp.qualified}` imported at line "
                                    f"{source.span(imp.node).line}, so the call at line "
                                    f"{source.span(called[0].node).line} reaches this {kind}, not the library; "
-                                   f"import it under another name (`import … as …`) or rename the {kind}", node)
+                                   f"import it under another name (`import … as …`) or rename the {kind}", node,
+                      fix=_alias_fix(source, imp, node))
+
+
+def _alias_fix(source: PythonSource, imp: Import, node: cst.CSTNode) -> Optional[Fix]:
+    """`from datasets import load_dataset as datasets_load_dataset`, and the calls inside the
+    shadowing function's own body (which, as written, call that function again) changed to the
+    library's name. Calls anywhere else keep reaching the local function, as they do now. Unsafe: that
+    the inner calls mean the library is what the code suggests, not what it says."""
+    if not isinstance(node, cst.FunctionDef) or imp.name is None or not isinstance(imp.node, cst.ImportAlias) \
+            or imp.node.asname is not None:
+        return None
+    name = imp.alias
+    new = f"{imp.top_module}_{name}".lstrip("_")
+    if not new.isidentifier() or re.search(rf"\b{re.escape(new)}\b", source.text):
+        return None
+    inner = [c for c in source.index.calls if c.name == name and _inside(c.scope, node)]
+    if not inner:
+        return None
+    renamed = replace_node(source, imp.node, imp.node.with_changes(asname=cst.AsName(name=cst.Name(new))))
+    edits = [replace_node(source, c.node.func, cst.Name(new)) for c in inner]
+    if renamed is None or any(e is None for e in edits):
+        return None
+    return Fix(f"Import the library's `{name}` as `{new}` and call that inside `def {name}`", UNSAFE,
+               (renamed, *[e for e in edits if e is not None]))
+
+
+def _inside(scope: Optional[Function], node: cst.FunctionDef) -> bool:
+    while scope is not None:
+        if scope.node is node:
+            return True
+        scope = scope.parent
+    return False
 
 
 @rule(
