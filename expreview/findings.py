@@ -1,10 +1,14 @@
 """What a rule reports: one located finding."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Union
 
 from expreview.edits import Fix
+
+# A fix, or what computes it on first use: most reviews never print a fix, and some cost a TOML
+# round trip or code generation.
+FixOffer = Union[Fix, Callable[[], Optional[Fix]], None]
 
 ERROR = "error"
 WARNING = "warning"
@@ -41,7 +45,21 @@ class Finding:
     end_column: int
     message: str
     consequence: str = CRITERION
-    fix: Optional[Fix] = None  # the edits that remove it, when the rule knows them for certain
+    offer: FixOffer = field(default=None, compare=False, repr=False)  # see `fix`
+
+    @property
+    def fix(self) -> Optional[Fix]:
+        """The edits that remove this finding, when the rule knows them for certain."""
+        offer = self.offer
+        if offer is None or isinstance(offer, Fix):
+            return offer
+        fixed = offer()
+        object.__setattr__(self, "offer", fixed)  # computed once
+        return fixed
+
+    def __getstate__(self) -> dict:
+        # a finding crosses to the CLI's process from a worker: the fix goes along, computed
+        return {**self.__dict__, "offer": self.fix}
 
     def sort_key(self):
         return (self.path, self.line, self.code, self.column, self.message)

@@ -11,8 +11,7 @@ import yaml
 
 from expreview.bundle import Bundle
 from expreview import profiles
-from expreview.edits import Fix
-from expreview.findings import CONSEQUENCES, CRITERION, FILE_SPAN, Finding, Span
+from expreview.findings import CONSEQUENCES, CRITERION, FILE_SPAN, Finding, FixOffer, Span
 from expreview.inputs.files import add_file
 
 
@@ -74,7 +73,7 @@ class Hit:
     stmt: Optional[int] = None  # statement ordinal of `where` when the index did not record it
     consequence: Optional[str] = None  # this finding's, when it differs from the rule's
     severity: Optional[str] = None  # this finding's, when it differs from the rule's (a configured one wins)
-    fix: Optional[Fix] = None  # edits that remove the defect (only rules declared `fixable` offer them)
+    fix: FixOffer = None  # edits that remove the defect, or what computes them (only `fixable` rules offer them)
 
 
 @dataclass(frozen=True)
@@ -118,7 +117,7 @@ class Rule:
                 code=self.code, severity=severity or hit.severity or self.severity, path=hit.path,
                 line=span.line, column=span.column, end_line=span.end_line,
                 end_column=span.end_column, message=hit.message,
-                consequence=hit.consequence or self.consequence, fix=hit.fix,
+                consequence=hit.consequence or self.consequence, offer=hit.fix,
             ))
         return out
 

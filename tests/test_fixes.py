@@ -105,12 +105,12 @@ def test_overlapping_fixes_are_applied_once_in_a_stable_order_and_the_loop_ends(
         found = []
         if "x" in text:  # two rules offer edits on the same span; the lower code wins, then it is gone
             found.append(Finding("AAA001", "error", "a.txt", 1, 1, 1, 2, "x",
-                                 fix=Fix("y", SAFE, (Edit("a.txt", 1, 1, 1, 2, "y"),))))
+                                 offer=Fix("y", SAFE, (Edit("a.txt", 1, 1, 1, 2, "y"),))))
             found.append(Finding("BBB001", "error", "a.txt", 1, 1, 1, 2, "x too",
-                                 fix=Fix("z", SAFE, (Edit("a.txt", 1, 1, 1, 2, "z"),))))
+                                 offer=Fix("z", SAFE, (Edit("a.txt", 1, 1, 1, 2, "z"),))))
         if "y" in text:  # a fix that would flip forever: bounded by MAX_ROUNDS
             found.append(Finding("CCC001", "error", "a.txt", 1, 1, 1, 2, "y",
-                                 fix=Fix("yy", UNSAFE, (Edit("a.txt", 1, 1, 1, 2, "yy"),))))
+                                 offer=Fix("yy", UNSAFE, (Edit("a.txt", 1, 1, 1, 2, "yy"),))))
         return Report("base", found, "ready", "issue")
 
     safe = fix_files({"a.txt": "x\n"}, review)
@@ -388,3 +388,21 @@ def test_py003_renames_the_import_only_for_the_calls_inside_the_shadowing_functi
     outside = "from datasets import load_dataset\n\n\ndef load_dataset(cfg):\n    return cfg\n\n\nload_dataset({})\n"
     report = expreview.check({"src/preprocess.py": outside}, stage="base", select=["PY003"])
     assert [f.fix for f in report.findings] == [None]
+
+
+def test_a_fix_offered_lazily_is_computed_once_on_first_use_and_crosses_to_another_process():
+    import pickle
+
+    from expreview.findings import Finding
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return Fix("y", SAFE, (Edit("a.txt", 1, 1, 1, 2, "y"),))
+
+    finding = Finding("AAA001", "error", "a.txt", 1, 1, 1, 2, "x", offer=compute)
+    assert calls == []  # a review that prints no fix never computes one
+    assert finding.fix is not None and finding.fix.message == "y" and calls == [1]
+    copied = pickle.loads(pickle.dumps(Finding("AAA001", "error", "a.txt", 1, 1, 1, 2, "x", offer=compute)))
+    assert copied.fix == finding.fix and not callable(copied.offer)

@@ -3,6 +3,7 @@ against each run's composed config), OmegaConf.update, assignments, and Optuna p
 back by name."""
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Iterator, Optional
 
 import libcst as cst
@@ -119,7 +120,7 @@ def struct_merge_new_key(bundle: Bundle) -> Iterator[Hit]:
                                            f"{', …' if len(new) > 5 else ''}), which raises `Key "
                                            f"'{new[0].rsplit('.', 1)[-1]}' is not in struct`; merge inside "
                                            "`with open_dict(cfg):` or add the keys to config/config.yaml", call.node,
-                              fix=_open_dict_fix(source, call.stmt, target))
+                              fix=partial(_open_dict_fix, source, call.stmt, target))
             elif call.name.endswith("OmegaConf.update") and len(call.node.args) >= 2:
                 if call.keyword("force_add") is not None:
                     continue
@@ -138,7 +139,7 @@ def struct_merge_new_key(bundle: Bundle) -> Iterator[Hit]:
             if any(exists(t, parent) for t in trees) and not any(exists(t, use.path) for t in trees):
                 yield Hit(source.path, f"assigns `cfg.{'.'.join(use.path)}`, a key the struct config does not have; "
                                        "wrap the assignment in `with open_dict(cfg):`", use.node,
-                          fix=_open_dict_fix(source, index.stmt_of.get(id(use.node), -1), _root_name(use.node)))
+                          fix=partial(_open_dict_fix, source, index.stmt_of.get(id(use.node), -1), _root_name(use.node)))
 
 
 
@@ -198,7 +199,7 @@ def _study_params_written(bundle: Bundle, source: PythonSource, roots: dict, lif
             yield Hit(source.path, f"writes the Optuna parameters back by name into {where}, and {shown} "
                                    "is not a key of Hydra's struct config there, so the assignment raises "
                                    "ConfigAttributeError; write them inside `with open_dict(cfg):` or add the keys "
-                                   "to the config", node, fix=_open_dict_fix(source, stmt, target))
+                                   "to the config", node, fix=partial(_open_dict_fix, source, stmt, target))
 
 
 def _root_name(node: cst.CSTNode) -> Optional[str]:

@@ -3,6 +3,7 @@ no file imports (DEP004), and the code uses no deep-learning framework but PyTor
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import Iterator, Optional
 
 from packaging.utils import canonicalize_name
@@ -124,7 +125,7 @@ def undeclared_dependency(bundle: Bundle) -> Iterator[Hit]:
             continue
         seen.add((source.path, shown))
         hit = _undeclared(source.path, imp, shown, dists, deps, extra, asked)
-        yield replace(hit, fix=_declare_fix(bundle, dists[0])) if dists else hit
+        yield replace(hit, fix=partial(_declare_fix, bundle, dists[0])) if dists else hit
 
 
 def _declare_fix(bundle: Bundle, distribution: str) -> Optional[Fix]:

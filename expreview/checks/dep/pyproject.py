@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import re
+from functools import partial
 from typing import Any, Iterator, Optional
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -10,7 +11,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from expreview.bundle import Bundle
 from expreview.checks.dep.common import GOOD_TOML, NAME, PYPROJECT, line_of_string, table
 from expreview.edits import SAFE, Fix
-from expreview.findings import ADVICE, CRASH, ERROR, WARNING
+from expreview.findings import ADVICE, CRASH, ERROR, WARNING, FixOffer
 from expreview.rule import Example, Hit, rule
 from expreview.sources.toml_edits import rewritten
 from expreview.sources.tomlfile import TomlSource
@@ -116,7 +117,7 @@ def invalid_pyproject(bundle: Bundle) -> Iterator[Hit]:
         yield Hit(PYPROJECT, "[project.dependencies] is written as a table, but PEP 621 requires a list of "
                              "requirement strings and `uv run` rejects this project; write "
                              f"`dependencies = [{listed}{', …' if len(deps) > 4 else ''}]` under [project]{extra}",
-                  doc.table_line("project.dependencies") or header, fix=_dependency_list_fix(doc.text, deps))
+                  doc.table_line("project.dependencies") or header, fix=partial(_dependency_list_fix, doc.text, deps))
     elif isinstance(deps, list):
         reported_deps = True
         for item in deps:
@@ -132,7 +133,7 @@ def invalid_pyproject(bundle: Bundle) -> Iterator[Hit]:
                              "`uv run` starts, installs nothing, and the first third-party import fails with "
                              "ModuleNotFoundError; list them under [project] as PEP 508 strings: "
                              f"`dependencies = [{listed}]`",
-                  doc.table_line("tool.poetry.dependencies") or header, fix=_poetry_list_fix(doc.text, dict(wanted)))
+                  doc.table_line("tool.poetry.dependencies") or header, fix=partial(_poetry_list_fix, doc.text, dict(wanted)))
     for key in ("name", "version"):
         if key not in project and key not in (project.get("dynamic") or []):
             yield Hit(PYPROJECT, f"[project] has no `{key}`; add `{key} = \"…\"` (uv refuses the project without it)", header)
@@ -326,13 +327,13 @@ _BUILD_ONLY_FIELDS = ("authors", "maintainers", "description", "readme", "licens
 
 
 def _schema_problems(doc: TomlSource, data: dict, skip_dependencies: bool,
-                     built: bool) -> list[tuple[str, int, Optional[str], Optional[str], Optional[Fix]]]:
+                     built: bool) -> list[tuple[str, int, Optional[str], Optional[str], FixOffer]]:
     """Everything else PEP 621 forbids, as validate-pyproject judges it: (message, line, severity and
     consequence, None for the rule's; and the fix, if one is certain). validate-pyproject stops at the first problem, so a field already reported
     (or only a warning) is removed and the rest validated again."""
     from expreview.checks.dep.pyproject_validator import ValidationError  # see pyproject_validator
 
-    out: list[tuple[str, int, Optional[str], Optional[str], Optional[Fix]]] = []
+    out: list[tuple[str, int, Optional[str], Optional[str], FixOffer]] = []
     data = copy.deepcopy(data)
     for _ in range(1 + len(_BUILD_ONLY_FIELDS) + 1):
         try:
@@ -348,7 +349,7 @@ def _schema_problems(doc: TomlSource, data: dict, skip_dependencies: bool,
             if key in _BUILD_ONLY_FIELDS:
                 form = (f'write `{key} = [{{ name = "Jane Doe", email = "jane@example.org" }}]`'
                         if key in ("authors", "maintainers") else "see PEP 621 for the field's form")
-                fix = _people_fix(doc.text, key, data["project"].get(key)) if key in ("authors", "maintainers") else None
+                fix = partial(_people_fix, doc.text, key, data["project"].get(key)) if key in ("authors", "maintainers") else None
                 if built:
                     out.append((f"pyproject.toml: {exc.message}; `uv run` builds this project and its build backend "
                                 f"rejects it, so nothing runs; {form}", line, None, None, fix))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Iterator, Optional
 
 import libcst as cst
@@ -179,7 +180,7 @@ def train_json_stdout(bundle: Bundle) -> Iterator[Hit]:
             for call in others:
                 yield Hit(TRAIN, f"prints through `{call.name or call.method}` instead of `print(json.dumps({{...}}))`; the "
                                  "pipeline needs raw JSON lines with a \"run_id\" field. Use "
-                                 "`print(json.dumps(metrics))`", call.node, fix=_plain_json_fix(source, call))
+                                 "`print(json.dumps(metrics))`", call.node, fix=partial(_plain_json_fix, source, call))
         else:
             yield Hit(TRAIN, "src/train.py never prints its metrics as `print(json.dumps({\"run_id\": …, …}))`; "
                              "print one JSON line with the run id and the final metrics")

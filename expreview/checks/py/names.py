@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import partial
 from typing import Iterator, Optional
 
 import libcst as cst
@@ -219,7 +220,7 @@ def shadowed_import(bundle: Bundle) -> Iterator[Hit]:
                                    f"{source.span(imp.node).line}, so the call at line "
                                    f"{source.span(called[0].node).line} reaches this {kind}, not the library; "
                                    f"import it under another name (`import … as …`) or rename the {kind}", node,
-                      fix=_alias_fix(source, imp, node))
+                      fix=partial(_alias_fix, source, imp, node))
 
 
 def _alias_fix(source: PythonSource, imp: Import, node: cst.CSTNode) -> Optional[Fix]:

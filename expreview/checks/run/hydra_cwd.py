@@ -3,6 +3,7 @@ directory main started in (cwd=, or the original directory on its PYTHONPATH), u
 keeps Hydra from changing the working directory."""
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator, Optional
 
 import libcst as cst
@@ -324,7 +325,7 @@ def hydra_cwd_subprocess(bundle: Bundle) -> Iterator[Hit]:
             yield Hit(MAIN, f"{why}, so Hydra changes the working directory before main runs, and the child "
                             f"started at line {line} names its script by the relative path `{script.target}`, which "
                             f"does not exist there (\"can't open file\"). {fix}", found[1],
-                      end_line=source.span(call.node).end_line, fix=edit or _cwd_fix(source, call))
+                      end_line=source.span(call.node).end_line, fix=edit or partial(_cwd_fix, source, call))
             return
         if child_finds_src(index, call):
             continue
@@ -333,5 +334,5 @@ def hydra_cwd_subprocess(bundle: Bundle) -> Iterator[Hit]:
             yield Hit(MAIN, f"{why}, so Hydra changes the working directory before main runs, and the "
                             f"`python -m src.…` child started at line {line} has no cwd=: it cannot import src. "
                             f"{fix}", found[1], end_line=source.span(call.node).end_line,
-                      fix=edit or _cwd_fix(source, call))
+                      fix=edit or partial(_cwd_fix, source, call))
             return
