@@ -6,6 +6,7 @@ from typing import Any, Optional, TypeVar
 
 from expreview.findings import Finding
 from expreview.profiles import stages
+from expreview.sources.dockerfile import DockerfileSource
 from expreview.sources.pyfile import PythonSource
 from expreview.sources.tomlfile import TomlSource
 from expreview.sources.yamlfile import YamlSource
@@ -13,7 +14,7 @@ from expreview.sources.yamlfile import YamlSource
 # One stage per rules/<stage>.yaml, read at import (the CLI's --stage choices); code that runs
 # later asks expreview.profiles.stages(), which follows EXPREVIEW_RULES_DIR.
 STAGES = stages()
-Doc = TypeVar("Doc", PythonSource, YamlSource, TomlSource)
+Doc = TypeVar("Doc", PythonSource, YamlSource, TomlSource, DockerfileSource)
 
 # Pipeline keys of a JSON bundle and the paths they stand for.
 PIPELINE_KEYS = {
@@ -72,6 +73,9 @@ class Bundle:
 
     def toml(self, path: str) -> Optional[TomlSource]:
         return self._doc(path, TomlSource)
+
+    def dockerfile(self, path: str = "Dockerfile") -> Optional[DockerfileSource]:
+        return self._doc(path, DockerfileSource)
 
     def python_files(self) -> list[PythonSource]:
         return [doc for p in self.paths(".py") if (doc := self.python(p)) is not None]

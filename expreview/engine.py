@@ -15,7 +15,7 @@ from expreview.errors import LoadError
 from expreview.findings import ADVICE, CRASH, CRITERION, ERROR, WARNING, Finding
 from expreview.plugins import PLUGIN_CODES, load_plugins
 from expreview.profiles import Profile, ProfileError, load_profile
-from expreview.versions import VersionGroup
+from expreview.versions import VersionGroup, detect_in_files
 from expreview.rule import REGISTRY, Rule
 
 INTERNAL_ERROR = "INT001"
@@ -212,6 +212,11 @@ def review_bundle(
     if stage is None:
         raise ProfileError("the bundle's stage is not decided; decide it first (inputs.loaders.decide_stage)")
     profile = load_profile(stage)
+    if bundle.prompt_version is None:
+        found = detect_in_files(profile.versions, bundle.files)
+        if found is not None:
+            bundle.prompt_version = found.group
+            bundle.notes.append(found.how)
     version = profile.version(bundle.prompt_version)
     if version is not None and bundle.prompt_version is None:
         bundle.prompt_version = version.group

@@ -80,9 +80,22 @@ class PromptSpec:
 
 @dataclass(frozen=True)
 class Detect:
-    """What tells this stage in a bundle that names no stage: a file it holds, or a base bundle."""
+    """What tells this stage in a bundle that names no stage: files it holds (`file`, or every one
+    of `all_of`; a name ending in `/` is a folder holding at least one file), or a base bundle. The
+    stage that asks for more signals is tried first: a template repository holds config/config.yaml
+    too, which alone tells a hydra one."""
     file: Optional[str] = None
+    all_of: tuple[str, ...] = ()
     base: bool = False
+
+    @property
+    def signals(self) -> tuple[str, ...]:
+        return self.all_of or ((self.file,) if self.file is not None else ())
+
+    def holds(self, paths) -> bool:
+        signals = self.signals
+        return bool(signals) and all(any(p.startswith(s) for p in paths) if s.endswith("/") else s in paths
+                                     for s in signals)
 
 
 @dataclass(frozen=True)
@@ -97,6 +110,7 @@ class Profile:
     detect: Detect = Detect()
     versions: tuple[VersionGroup, ...] = ()  # the prompt version groups, newest first
     base_rules: tuple[str, ...] = ()  # codes or prefixes of rules that compare with the base bundle
+    compose: bool = False  # whether Hydra composes the bundle's runs (`compose: hydra` in the profile)
 
     def version(self, group: Optional[str]) -> Optional[VersionGroup]:
         """The named group (None: the newest); ProfileError when the stage has no such group."""
@@ -217,10 +231,25 @@ def _load(directory: Path, stage: str) -> Profile:
         rules=rules,
         option_specs=specs,
         prompt=_prompt(path, data.get("prompt")),
-        detect=Detect(**(data.get("detect") or {})),
+        detect=_detect(path, data.get("detect")),
         versions=versions,
         base_rules=tuple(data.get("base_rules") or ()),
+        compose=_compose(path, data.get("compose")),
     )
+
+
+def _compose(path: Path, value: Any) -> bool:
+    if value not in (None, "hydra"):
+        raise ProfileError(f"{path}: `compose` is `hydra` (compose every run with Hydra) or absent")
+    return value == "hydra"
+
+
+def _detect(path: Path, data: Any) -> Detect:
+    if data is None:
+        return Detect()
+    if not isinstance(data, dict) or set(data) - {"file", "all_of", "base"}:
+        raise ProfileError(f"{path}: `detect` takes `file`, `all_of` (a list of paths) and `base`")
+    return Detect(file=data.get("file"), all_of=tuple(data.get("all_of") or ()), base=bool(data.get("base")))
 
 
 def _option(path: Path, name: str, spec: Any) -> OptionSpec:

@@ -35,6 +35,10 @@ class VersionGroup:
     on: tuple[str, ...] = ()  # `rules_on`: rules the stage does not list that this version asks for
     severity: dict[str, str] = field(default_factory=dict)  # rule -> severity for this version
     note: str = ""
+    # Phrases that tell this group from a repository's own files, for stages whose prompts are not
+    # logged (the template stage: the generator's instructions leave names such as `sanity_check`
+    # in the code). All of them must occur in the bundle's code or configs.
+    in_files: tuple[str, ...] = ()
 
     def conditions(self) -> list[tuple[str, bool]]:
         return [(self.marker, True)] + [(p, True) for p in self.present] + [(p, False) for p in self.absent]
@@ -88,6 +92,20 @@ def detect(groups: tuple[VersionGroup, ...], prompt: str) -> Optional[Detected]:
                                 f"group {best.group}, which matches {held} of its {total} markers", False)
 
 
+def detect_in_files(groups: tuple[VersionGroup, ...], files: dict[str, str]) -> Optional[Detected]:
+    """The newest group whose `in_files` phrases all occur in the bundle's Python or YAML files;
+    None when no group names any, or none fits (then the stage's newest applies)."""
+    texts = sorted((path, text) for path, text in files.items() if path.endswith((".py", ".yaml", ".yml")))
+    for group in groups:
+        if not group.in_files:
+            continue
+        where = [next((path for path, text in texts if phrase in text), None) for phrase in group.in_files]
+        if all(where):
+            found = ", ".join(f"`{phrase}` in {path}" for phrase, path in zip(group.in_files, where))
+            return Detected(group.group, f"prompt version {group.group} detected from {found}", True)
+    return None
+
+
 def parse_groups(where: str, data: Any, rules: tuple[str, ...]) -> tuple[VersionGroup, ...]:
     """The `versions` list of a profile, checked: unique groups, known rule codes for `off`."""
     if data is None:
@@ -99,7 +117,7 @@ def parse_groups(where: str, data: Any, rules: tuple[str, ...]) -> tuple[Version
         if not isinstance(entry, dict) or not isinstance(entry.get("group"), str) or not entry.get("marker"):
             raise VersionError(f"{where}: each version needs a `group` name and a `marker` phrase: {entry!r}")
         unknown = set(map(str, entry)) - {"group", "marker", "present", "absent", "options", "rules_off", "rules_on",
-                                          "severity", "note"}
+                                          "severity", "note", "in_files"}
         if unknown:
             raise VersionError(f"{where}: version {entry['group']}: unknown key(s) {', '.join(sorted(unknown))}")
         off = tuple(entry.get("rules_off") or ())
@@ -113,6 +131,7 @@ def parse_groups(where: str, data: Any, rules: tuple[str, ...]) -> tuple[Version
             absent=tuple(normalise(p) for p in entry.get("absent") or ()),
             options=dict(entry.get("options") or {}), off=off, on=tuple(entry.get("rules_on") or ()),
             severity=dict(entry.get("severity") or {}), note=str(entry.get("note") or ""),
+            in_files=tuple(str(p) for p in entry.get("in_files") or ()),
         ))
     names = [g.group for g in groups]
     if len(set(names)) != len(names):

@@ -13,7 +13,7 @@ from typing import Iterable
 # family code -> its module under expreview.checks
 FAMILIES = {
     "CFG": "cfg", "CKPT": "ckpt", "CLI": "cli", "DEP": "dep", "DRV": "drv", "EVAL": "eval", "FIG": "fig",
-    "HYD": "hyd", "LAY": "lay", "OUT": "out", "PH": "ph", "PY": "py", "RUN": "run", "SPEC": "spec", "WB": "wb",
+    "HYD": "hyd", "LAY": "lay", "OUT": "out", "PH": "ph", "PY": "py", "RUN": "run", "SPEC": "spec", "TPL": "tpl", "WB": "wb",
 }
 
 

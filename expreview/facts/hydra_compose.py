@@ -21,6 +21,7 @@ import yaml
 
 from expreview.bundle import Bundle
 from expreview.facts.cache import bundle_fact
+from expreview.profiles import load_profile
 from expreview.facts.hydra_config import CONFIG, hydra_main
 from expreview.facts.literals import literal
 from expreview.facts.values import resolve
@@ -29,6 +30,15 @@ from expreview.sources.index import keyword_argument
 MAIN = "src/main.py"
 RESULTS_DIR = "/tmp/x"  # a fixed placeholder: the output must not depend on the machine
 _MODES = {"mode": ("trial", "full"), "trial_mode": ("true", "false")}
+
+
+def mode_values(bundle: Bundle) -> tuple[str, ...]:
+    """The values the mode flag takes: the stage's `modes` option (role -> value: the template's
+    sanity, pilot and full) when it has one, else trial and full (true and false for trial_mode)."""
+    modes = bundle.option("modes")
+    if isinstance(modes, dict) and modes:
+        return tuple(str(v) for v in modes.values())
+    return _MODES.get(str(bundle.option("mode_flag", "mode")), _MODES["mode"])
 _OUTSIDE = ("pkg://", "file://")
 
 
@@ -101,10 +111,11 @@ def _full_key(exc: BaseException) -> Optional[str]:
 
 @bundle_fact
 def hydra_compositions(bundle: Bundle) -> Optional[Composed]:
-    """Each run config composed in each mode; None when the bundle is not composed at all (not the
-    hydra stage, no config/config.yaml, no `@hydra.main(config_name="config")` in src/main.py, a
+    """Each run config composed in each mode; None when the bundle is not composed at all (a stage
+    whose profile does not ask for `compose: hydra`, no config/config.yaml, no `@hydra.main(config_name="config")` in src/main.py, a
     config YAML that does not parse: CFG001 reports that)."""
-    if bundle.stage != "hydra" or not bundle.has(CONFIG) or not _config_name_ok(bundle):
+    if bundle.stage is None or not load_profile(bundle.stage).compose or not bundle.has(CONFIG) \
+            or not _config_name_ok(bundle):
         return None
     paths = [p for p in bundle.paths() if p.startswith("config/") and p.endswith((".yaml", ".yml"))
              and ".." not in p.split("/") and p not in bundle.unreadable]
@@ -120,7 +131,7 @@ def hydra_compositions(bundle: Bundle) -> Optional[Composed]:
     if not runs:
         return result
     flag = str(bundle.option("mode_flag", "mode"))
-    modes = _MODES.get(flag, _MODES["mode"])
+    modes = mode_values(bundle)
     # The overrides of a key that is not a config group only set a value: when neither `run` nor the
     # mode flag names a group (config/run/, config/<flag>/), every run composes as the first one does
     # but for those values, so Hydra composes once and the others are derived from it; only parsing

@@ -17,7 +17,7 @@ _READ_SUFFIXES = (".py", ".yaml", ".yml", ".toml", ".cfg")
 
 def _wanted(rel: str) -> bool:
     name = rel.rsplit("/", 1)[-1]
-    return rel.endswith(_READ_SUFFIXES) or rel.startswith(("src/", "config/")) \
+    return rel.endswith(_READ_SUFFIXES) or rel.startswith(("src/", "config/")) or rel == "Dockerfile" \
         or re.fullmatch(r"requirements.*\.txt", name) is not None
 
 

@@ -53,11 +53,12 @@ def decide_stage(bundle: Bundle, requested: str, origin: str = "--stage") -> Non
     if bundle.stage is not None:
         return
     known = profiles()
-    # A file the bundle holds says more than a base bundle given with it.
-    for p in known:
-        if p.detect.file is not None and p.detect.file in bundle.files:
+    # A file the bundle holds says more than a base bundle given with it; more signals say more
+    # than fewer.
+    for p in sorted(known, key=lambda p: -len(p.detect.signals)):
+        if p.detect.holds(bundle.files):
             bundle.stage = p.stage
-            bundle.notes.append(f"stage {p.stage} detected from {p.detect.file}")
+            bundle.notes.append(f"stage {p.stage} detected from {' and '.join(p.detect.signals)}")
             return
     if bundle.base is not None:
         for p in known:
@@ -65,11 +66,11 @@ def decide_stage(bundle: Bundle, requested: str, origin: str = "--stage") -> Non
                 bundle.stage = p.stage
                 bundle.notes.append(f"stage {p.stage} detected from the base bundle given with it")
                 return
-    missing = [f"no {p.detect.file}" for p in known if p.detect.file is not None]
+    missing = [f"no {' and '.join(p.detect.signals)}" for p in known if p.detect.signals]
     if any(p.detect.base for p in known):
         missing.append("no base bundle")
     missing.append("no prompt headers")
-    choices = " or ".join(f"--stage {p.stage}" for p in known if p.detect.file is None)
+    choices = " or ".join(f"--stage {p.stage}" for p in known if not p.detect.signals)
     names = "|".join(p.stage for p in known)
     raise LoadError(f"{bundle.source or 'input'}: cannot decide the stage ({', '.join(missing)}); set "
                     f"stage = \"{names}\" in [tool.expreview] of the repository's pyproject.toml, or pass {choices}")

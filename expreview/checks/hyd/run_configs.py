@@ -61,8 +61,9 @@ _SECTIONS = ("run_id", "method", "model", "dataset", "training", "optuna")
     valid=[Example(files={"config/runs/r1.yaml": RUN_EXAMPLE})],
 )
 def run_config_sections(bundle: Bundle) -> Iterator[Hit]:
+    sections = [str(s) for s in bundle.option("run_sections", _SECTIONS)]  # template: training etc. as needed
     for path, data in run_configs(bundle):
-        missing = [s for s in _SECTIONS if s not in data]
+        missing = [s for s in sections if s not in data]
         if missing:
             yield Hit(path, f"{path} lacks the section{'s' * (len(missing) > 1)} {', '.join(missing)}; every run "
-                            "config needs run_id, method, model, dataset, training and optuna", 1)
+                            f"config needs {', '.join(sections[:-1])} and {sections[-1]}", 1)

@@ -7,6 +7,7 @@ import re
 from typing import Iterator
 
 from expreview.bundle import Bundle
+from expreview.facts.task import required_for_task
 from expreview.findings import CRASH, CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
 
@@ -23,7 +24,10 @@ BASE_FILES = {
 
 
 def required_files(bundle: Bundle) -> list[str]:
-    return list(bundle.option("files", []))
+    """The stage's files, and the task's module where the stage asks for one (template: src/train.py
+    for a training task, src/inference.py for an inference one)."""
+    listed = list(bundle.option("files", []))
+    return listed + [p for p in required_for_task(bundle) if p not in listed]
 
 
 def _allowed_extra(bundle: Bundle, path: str) -> bool:

@@ -8,6 +8,8 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from expreview.bundle import Bundle
+from expreview.facts.task import unused_task_module
+from expreview.facts.validator_fixes import history_lines
 from expreview.findings import ADVICE, CRASH, CRITERION, ERROR, Span, WARNING
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import dotted_name
@@ -58,15 +60,27 @@ def _leftover(text: str):
         def load(cfg):
             # the digits set ships with scikit-learn
             return []
-        """})],
+        """}),
+           # a validator agent's repair record quotes the old code: history, not a leftover
+           Example(files={"src/preprocess.py": """
+               def load(cfg):
+                   # [VALIDATOR FIX - Attempt 1]
+                   # [PROBLEM]: the loader returned nothing
+                   # [OLD CODE]:
+                   # # TODO: load the real data
+                   # return []
+                   # [NEW CODE]:
+                   return [1, 2, 3]
+               """})],
 )
 def leftover_placeholder(bundle: Bundle) -> Iterator[Hit]:
     for path in bundle.paths():
         if not path.endswith(_SCANNED) or not _leftover(bundle.files[path]):
             continue
+        history = history_lines(bundle.files[path])
         for number, line in enumerate(bundle.files[path].splitlines(), 1):
             match = _leftover(line)
-            if match:
+            if match and number not in history:
                 yield Hit(path, f"`{match.group()}` is left in the experiment code; replace it with the real "
                                 "implementation or value", Span(number, match.start() + 1, number, match.end() + 1))
 
@@ -98,7 +112,9 @@ _SHORTCUT_ANCHOR = re.compile(r"proxy|shortened|approximation|demonstration|demo
             epochs: 2  # shortened for demo; set 50 for full study
         """}),
              Example(files={"src/train.py": "def warm_start():\n    \"\"\"This is a *proxy*\n    implementation of the method.\"\"\"\n    return 0\n"}, line=2)],
-    valid=[Example(files={"src/train.py": "def warm_start():\n    \"\"\"One hyper-gradient step, as in the paper.\"\"\"\n    return 0\n"})],
+    valid=[Example(files={"src/train.py": "def warm_start():\n    \"\"\"One hyper-gradient step, as in the paper.\"\"\"\n    return 0\n"}),
+           Example(files={"src/train.py": "def warm_start():\n    # [VALIDATOR FIX - Attempt 2]\n    # [CAUSE]: the old code was a "
+                                          "proxy implementation of the method\n    # [NEW CODE]:\n    return 1\n"})],
 )
 def self_declared_shortcut(bundle: Bundle) -> Iterator[Hit]:
     for path in bundle.paths():
@@ -107,8 +123,11 @@ def self_declared_shortcut(bundle: Bundle) -> Iterator[Hit]:
         text = bundle.files[path]
         if not _SHORTCUT_ANCHOR.search(text):
             continue
+        history = history_lines(text)
         for match in _SHORTCUT.finditer(text):
             line = text.count("\n", 0, match.start()) + 1
+            if line in history:
+                continue
             phrase = " ".join(match.group().replace("*", "").split())
             yield Hit(path, f"the code calls itself \"{phrase}\"; implement the method as specified (or state "
                             "the deviation in the experiment design, not in a comment)", line)
@@ -174,7 +193,11 @@ def _overridden_methods(bundle: Bundle) -> set[tuple[str, str]]:
                 pass
         """}, line=2),
              Example(files={"src/train.py": "def warm_start(model):\n    \"\"\"Warm start.\"\"\"\n    raise NotImplementedError\n"}, line=1)],
-    valid=[Example(files={"src/model.py": """
+    valid=[# the template's training module in an inference experiment: nothing imports or starts it
+           Example(files={"src/train.py": "def main():\n    raise NotImplementedError('inference only')\n",
+                          "src/inference.py": "def main():\n    return 1\n",
+                          "src/main.py": "from src.inference import main\n\nmain()\n"}, stage="template"),
+           Example(files={"src/model.py": """
         import abc
         from typing import Tuple
 
@@ -202,8 +225,9 @@ def _overridden_methods(bundle: Bundle) -> set[tuple[str, str]]:
                """})],
 )
 def stub_function(bundle: Bundle) -> Iterator[Hit]:
+    unused = unused_task_module(bundle)  # never runs: a stub there cannot fail
     for source in bundle.python_files():
-        if not source.ok:
+        if not source.ok or source.path == unused:
             continue
         index = source.index
         protocols = {name for name, node in index.classes.items()

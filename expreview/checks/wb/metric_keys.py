@@ -9,6 +9,7 @@ import libcst as cst
 
 from expreview.bundle import Bundle
 from expreview.checks.wb.common import EVALUATE, EVALUATE_EXAMPLE, TRAIN, TRAIN_EXAMPLE, log_calls, summary_writes
+from expreview.facts.task import run_module
 from expreview.facts.values import resolve
 from expreview.findings import CRASH, ERROR
 from expreview.rule import Example, Hit, rule
@@ -228,7 +229,8 @@ def _read_keys(source: PythonSource) -> list[tuple[str, cst.CSTNode]]:
                           EVALUATE: EVALUATE_EXAMPLE})],
 )
 def metric_never_logged(bundle: Bundle) -> Iterator[Hit]:
-    train, evaluate = bundle.parsed(TRAIN), bundle.parsed(EVALUATE)
+    writer = run_module(bundle)  # src/inference.py for a template inference task
+    train, evaluate = bundle.parsed(writer), bundle.parsed(EVALUATE)
     if train is None or evaluate is None:
         return
     logged = _logged_keys(train.index)
@@ -242,5 +244,5 @@ def metric_never_logged(bundle: Bundle) -> Iterator[Hit]:
             continue
         seen.add(key)
         shown = sorted(k for k in logged.keys | set(logged.families) if not k.startswith('_'))
-        yield Hit(EVALUATE, f"reads `{key}` from the WandB run, but src/train.py never logs it (it logs "
+        yield Hit(EVALUATE, f"reads `{key}` from the WandB run, but {writer} never logs it (it logs "
                             f"{', '.join(shown)}); use the logged name", node)

@@ -7,6 +7,7 @@ import libcst as cst
 
 from expreview.bundle import Bundle
 from expreview.checks.wb.common import TRAIN, TRAIN_EXAMPLE, log_calls
+from expreview.facts.task import run_module
 from expreview.facts.call_graph import reachable
 from expreview.findings import CRITERION, WARNING
 from expreview.rule import Example, Hit, rule
@@ -43,7 +44,8 @@ def _objectives(index: Index) -> list:
                                           "def tune(study, cfg):\n    study.optimize(lambda t: objective(t, cfg), n_trials=3)\n"})],
 )
 def wandb_in_objective(bundle: Bundle) -> Iterator[Hit]:
-    source = bundle.parsed(TRAIN)
+    path = run_module(bundle)
+    source = bundle.parsed(path)
     if source is None:
         return
     index = source.index
@@ -51,5 +53,5 @@ def wandb_in_objective(bundle: Bundle) -> Iterator[Hit]:
     for fn in _objectives(index):
         hit = reachable(index, fn) & loggers
         if hit:
-            yield Hit(TRAIN, f"the Optuna objective `{fn.name}` reaches WandB (through {', '.join(sorted(hit))}), so "
+            yield Hit(path, f"the Optuna objective `{fn.name}` reaches WandB (through {', '.join(sorted(hit))}), so "
                              "every trial is logged; log only the final run with the best parameters", fn.node)

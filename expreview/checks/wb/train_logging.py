@@ -7,6 +7,7 @@ import libcst as cst
 
 from expreview.bundle import Bundle
 from expreview.checks.wb.common import TRAIN, TRAIN_EXAMPLE, log_calls, summary_writes
+from expreview.facts.task import run_module
 from expreview.facts.call_graph import functions_called_in_loops
 from expreview.findings import CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
@@ -121,17 +122,20 @@ def _logs_in_a_loop(index: Index, logs: list[Call]) -> bool:
                """})],
 )
 def wandb_logging(bundle: Bundle) -> Iterator[Hit]:
-    source = bundle.parsed(TRAIN)
+    path = run_module(bundle)  # src/inference.py for a template inference task
+    source = bundle.parsed(path)
     if source is None:
         return
     index = source.index
     if not index.calls_to("wandb.init"):
-        yield Hit(TRAIN, "src/train.py never calls wandb.init; initialise WandB with the entity and project "
-                         "from the config")
+        yield Hit(path, f"{path} never calls wandb.init; initialise WandB with the entity and project "
+                        "from the config")
     logs = log_calls(index)
-    if not _logs_in_a_loop(index, logs):
-        yield Hit(TRAIN, "src/train.py has no wandb.log inside the training loop; log the metrics every "
-                         "step or epoch", logs[0].node if logs else None)
+    if path == TRAIN and not _logs_in_a_loop(index, logs):
+        yield Hit(path, f"{path} has no wandb.log inside the training loop; log the metrics every "
+                        "step or epoch", logs[0].node if logs else None)
+    elif path != TRAIN and not logs:
+        yield Hit(path, f"{path} never calls wandb.log; log the inference metrics")
     if bundle.option("wandb_summary", True) and not summary_writes(index):
-        yield Hit(TRAIN, "src/train.py never writes wandb.summary[...]; store the final/best metrics there "
-                         "(e.g. run.summary[\"best_val_accuracy\"] = best)")
+        yield Hit(path, f"{path} never writes wandb.summary[...]; store the final/best metrics there "
+                        "(e.g. run.summary[\"best_val_accuracy\"] = best)")

@@ -1,0 +1,135 @@
+"""TPL002: sanity mode prints its verdict and summary lines, `SANITY_VALIDATION: PASS` or
+`SANITY_VALIDATION: FAIL reason=…` and `SANITY_VALIDATION_SUMMARY: {json}`, and pilot mode the
+`PILOT_…` ones (for the prompt versions that ask for a pilot validation).
+
+The workflow greps the run's stdout for `SANITY_VALIDATION: PASS`; without the lines every sanity
+run is judged failed, and without a FAIL line with a reason the validator agent has nothing to go
+on. A line is found as the string that prints it, whole or as the head of an f-string whose status
+is computed (`f"SANITY_VALIDATION: {status}"` may print either)."""
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+from expreview.bundle import Bundle
+from expreview.facts.task import MAIN
+from expreview.findings import CRITERION, ERROR
+from expreview.rule import Example, Hit, rule
+from expreview.sources.index import StringLit
+from expreview.sources.pyfile import PythonSource
+
+_TRAIN = "src/train.py"
+_REPORT = """
+import json
+
+
+def report(prefix, steps, losses):
+    ok = steps >= 5 and losses[-1] <= losses[0]
+    status = "PASS" if ok else "FAIL reason=loss_not_decreasing"
+    print(f"{prefix}_VALIDATION: {status}")
+    print(f"{prefix}_VALIDATION_SUMMARY: {json.dumps({'steps': steps})}")
+
+
+def main(cfg, steps, losses):
+    report(cfg.mode.upper(), steps, losses)
+"""
+_GOOD = """
+import json
+
+
+def main(cfg, steps, losses):
+    if cfg.mode == "sanity":
+        print(f"SANITY_VALIDATION: {'PASS' if losses[-1] <= losses[0] else 'FAIL reason=loss'}")
+        print("SANITY_VALIDATION_SUMMARY: " + json.dumps({"steps": steps}))
+    elif cfg.mode == "pilot":
+        if steps < 10:
+            print("PILOT_VALIDATION: FAIL reason=too_few_steps")
+        else:
+            print("PILOT_VALIDATION: PASS")
+        print(f"PILOT_VALIDATION_SUMMARY: {json.dumps({'steps': steps})}")
+"""
+
+
+def _mentions(bundle: Bundle, text: str) -> list[tuple[PythonSource, StringLit]]:
+    return [(source, s) for source in bundle.python_files() if source.path.startswith("src/")
+            for s in source.index.strings if text in s.value]
+
+
+def _verdicts(bundle: Bundle, prefix: str) -> list[tuple[PythonSource, StringLit]]:
+    return [(source, s) for source, s in _mentions(bundle, f"{prefix}_VALIDATION")
+            if f"{prefix}_VALIDATION_SUMMARY" not in s.value]
+
+
+def _computed(bundle: Bundle, line: str) -> bool:
+    """An f-string prints the line with a computed prefix (`f"{prefix}_VALIDATION: {status}"`):
+    which modes it serves is not read here, so it counts for every mode."""
+    return any(f"}}{line}" in s.value for _, s in _mentions(bundle, line))
+
+
+def _missing(bundle: Bundle, prefix: str, mode: str) -> Optional[tuple[str, Optional[tuple[PythonSource, StringLit]]]]:
+    """What is wrong with the mode's lines (and a string to point at), or None."""
+    verdicts = _verdicts(bundle, prefix)
+    summaries = _mentions(bundle, f"{prefix}_VALIDATION_SUMMARY")
+    if _computed(bundle, "_VALIDATION:"):
+        return None if summaries or _computed(bundle, "_VALIDATION_SUMMARY:") else \
+            (f"{mode} mode prints its verdict but never `{prefix}_VALIDATION_SUMMARY: {{json}}` with the values it "
+             "was judged on; print that line too", None)
+    if not verdicts and not summaries:
+        return (f"{mode} mode never prints `{prefix}_VALIDATION: PASS` / `{prefix}_VALIDATION: FAIL reason=…` nor "
+                f"`{prefix}_VALIDATION_SUMMARY: {{json}}`, and the workflow judges the {mode} run by those lines", None)
+    if not summaries:
+        return (f"{mode} mode prints its verdict but never `{prefix}_VALIDATION_SUMMARY: {{json}}` with the values it "
+                "was judged on; print that line too", verdicts[0])
+    # `PILOT_VALIDATION_SUMMARY` may be the only mention when the prefix is put together in code
+    heads = [(source, s) for source, s in verdicts if f"{prefix}_VALIDATION:" in s.value]
+    if not verdicts or heads and not any("{" in s.value.split(f"{prefix}_VALIDATION:", 1)[1] for _, s in heads):
+        said = " ".join(s.value for _, s in heads)
+        lacking = [w for w in ("PASS", "FAIL") if w not in said]
+        if not verdicts or lacking:
+            what = " or ".join(f"`{prefix}_VALIDATION: {w}{' reason=…' if w == 'FAIL' else ''}`"
+                               for w in (lacking or ["PASS", "FAIL"]))
+            return (f"{mode} mode never prints {what}; print exactly one verdict line on every path of the {mode} "
+                    "branch (FAIL with a short reason when a check fails)", (heads or verdicts or summaries)[0])
+    return None
+
+
+@rule(
+    code="TPL002", name="validation-lines", severity=ERROR,
+    consequence=CRITERION,
+    criterion="Sanity mode prints exactly one line `SANITY_VALIDATION: PASS` or `SANITY_VALIDATION: FAIL "
+              "reason=<short_reason>` and one line `SANITY_VALIDATION_SUMMARY: {json}`; pilot mode prints "
+              "`PILOT_VALIDATION: …` and `PILOT_VALIDATION_SUMMARY: {json}`.",
+    rationale="The workflow passes a sanity (pilot) run only when its stdout holds `SANITY_VALIDATION: PASS` "
+              "(`PILOT_VALIDATION: PASS`); without the lines a run that worked is judged failed and the "
+              "validator agent gets no reason to act on.",
+    invalid=[
+        Example(files={_TRAIN: _GOOD.replace("SANITY_VALIDATION_SUMMARY: ", "SUMMARY: ")}, line=6,
+                message="never `SANITY_VALIDATION_SUMMARY: {json}`"),
+        Example(files={_TRAIN: _GOOD.replace("PILOT", "TRIAL")}, message="pilot mode never prints"),
+        # only ever PASS: a failed check is never reported
+        Example(files={_TRAIN: _GOOD.replace("print(f\"SANITY_VALIDATION: {'PASS' if losses[-1] <= losses[0] else 'FAIL reason=loss'}\")",
+                                             "print('SANITY_VALIDATION: PASS')")},
+                line=6, message="never prints `SANITY_VALIDATION: FAIL reason=…`"),
+    ],
+    valid=[
+        Example(files={_TRAIN: _GOOD}),
+        # the prefix put together by a helper that prints both lines
+        Example(files={_TRAIN: _REPORT}),
+        # versions before 2026-03-12 ask for no pilot validation
+        Example(files={_TRAIN: _GOOD.replace("PILOT", "TRIAL")}, options={"pilot_validation": False}),
+    ],
+)
+def validation_lines(bundle: Bundle) -> Iterator[Hit]:
+    modes = bundle.option("modes") or {}
+    wanted = [("SANITY", str(modes.get("sanity", "sanity")))]
+    if bundle.option("pilot_validation", True):
+        wanted.append(("PILOT", str(modes.get("pilot", "pilot"))))
+    for prefix, mode in wanted:
+        problem = _missing(bundle, prefix, mode)
+        if problem is None:
+            continue
+        message, at = problem
+        if at is None:
+            yield Hit(MAIN if MAIN in bundle.files else _TRAIN, message)
+        else:
+            source, string = at
+            yield Hit(source.path, message, string.node)
