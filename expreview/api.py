@@ -20,8 +20,10 @@ from expreview.settings import check_codes, check_option
 Files = Mapping[str, str]
 Codes = Union[str, Iterable[str]]
 
-# A key without "/" or "." is a pipeline key (train_py) or a <stem>_<suffix> name (utils_py).
+# A key without "/" or "." is a pipeline key (train_py), a <stem>_<suffix> name (utils_py), or a
+# file whose name has no suffix.
 _KEY_NAME = re.compile(r"\w+_(py|yaml|yml|toml)")
+_PLAIN_NAMES = {"Dockerfile"}
 
 
 def _files(files: Files, where: str) -> dict[str, str]:
@@ -29,7 +31,8 @@ def _files(files: Files, where: str) -> dict[str, str]:
         raise LoadError(f"{where}: files must be a mapping of path to text, not {type(files).__name__}")
     if "files" in files and isinstance(files["files"], Mapping):
         return files_from_json(dict(files), where)
-    keys = {k: v for k, v in files.items() if isinstance(k, str) and "/" not in k and "." not in k}
+    keys = {k: v for k, v in files.items() if isinstance(k, str) and "/" not in k and "." not in k
+            and k not in _PLAIN_NAMES}
     for key in keys:
         if key not in PIPELINE_KEYS and not _KEY_NAME.fullmatch(key):
             raise LoadError(f"{where}: unknown key {key!r}; use a path such as 'src/train.py' or a pipeline key "

@@ -8,6 +8,7 @@ on. A line is found as the string that prints it, whole or as the head of an f-s
 is computed (`f"SANITY_VALIDATION: {status}"` may print either)."""
 from __future__ import annotations
 
+import re
 from typing import Iterator, Optional
 
 from expreview.bundle import Bundle
@@ -49,46 +50,49 @@ def main(cfg, steps, losses):
 """
 
 
-def _mentions(bundle: Bundle, text: str) -> list[tuple[PythonSource, StringLit]]:
+def _strings(bundle: Bundle) -> list[tuple[PythonSource, StringLit]]:
     return [(source, s) for source in bundle.python_files() if source.path.startswith("src/")
-            for s in source.index.strings if text in s.value]
+            for s in source.index.strings]
 
 
-def _verdicts(bundle: Bundle, prefix: str) -> list[tuple[PythonSource, StringLit]]:
-    return [(source, s) for source, s in _mentions(bundle, f"{prefix}_VALIDATION")
-            if f"{prefix}_VALIDATION_SUMMARY" not in s.value]
-
-
-def _computed(bundle: Bundle, line: str) -> bool:
-    """An f-string prints the line with a computed prefix (`f"{prefix}_VALIDATION: {status}"`):
-    which modes it serves is not read here, so it counts for every mode."""
-    return any(f"}}{line}" in s.value for _, s in _mentions(bundle, line))
+# An f-string that prints a line whose prefix is computed: `f"{prefix}: PASS"`, `f"{prefix}_SUMMARY: {…}"`,
+# `f"{mode}_VALIDATION: {status}"` (a `{…}` right before the rest of the line).
+_COMPUTED_VERDICT = re.compile(r"\}(?:_VALIDATION)?: ")
+_COMPUTED_SUMMARY = re.compile(r"\}(?:_VALIDATION)?_SUMMARY: ")
 
 
 def _missing(bundle: Bundle, prefix: str, mode: str) -> Optional[tuple[str, Optional[tuple[PythonSource, StringLit]]]]:
-    """What is wrong with the mode's lines (and a string to point at), or None."""
-    verdicts = _verdicts(bundle, prefix)
-    summaries = _mentions(bundle, f"{prefix}_VALIDATION_SUMMARY")
-    if _computed(bundle, "_VALIDATION:"):
-        return None if summaries or _computed(bundle, "_VALIDATION_SUMMARY:") else \
-            (f"{mode} mode prints its verdict but never `{prefix}_VALIDATION_SUMMARY: {{json}}` with the values it "
-             "was judged on; print that line too", None)
-    if not verdicts and not summaries:
-        return (f"{mode} mode never prints `{prefix}_VALIDATION: PASS` / `{prefix}_VALIDATION: FAIL reason=…` nor "
-                f"`{prefix}_VALIDATION_SUMMARY: {{json}}`, and the workflow judges the {mode} run by those lines", None)
-    if not summaries:
-        return (f"{mode} mode prints its verdict but never `{prefix}_VALIDATION_SUMMARY: {{json}}` with the values it "
-                "was judged on; print that line too", verdicts[0])
-    # `PILOT_VALIDATION_SUMMARY` may be the only mention when the prefix is put together in code
-    heads = [(source, s) for source, s in verdicts if f"{prefix}_VALIDATION:" in s.value]
-    if not verdicts or heads and not any("{" in s.value.split(f"{prefix}_VALIDATION:", 1)[1] for _, s in heads):
-        said = " ".join(s.value for _, s in heads)
-        lacking = [w for w in ("PASS", "FAIL") if w not in said]
-        if not verdicts or lacking:
-            what = " or ".join(f"`{prefix}_VALIDATION: {w}{' reason=…' if w == 'FAIL' else ''}`"
-                               for w in (lacking or ["PASS", "FAIL"]))
-            return (f"{mode} mode never prints {what}; print exactly one verdict line on every path of the {mode} "
-                    "branch (FAIL with a short reason when a check fails)", (heads or verdicts or summaries)[0])
+    """What is wrong with the mode's lines (and a string to point at), or None. A line is there when
+    a string prints it whole, or when the prefix is a value of the code (the constant
+    `"SANITY_VALIDATION"`, or `f"{mode}_VALIDATION"`) and an f-string prints a line after a
+    computed prefix; PASS and FAIL are judged only where the whole line is written out."""
+    strings = _strings(bundle)
+    name = f"{prefix}_VALIDATION"
+    mentions = [(source, s) for source, s in strings if name in s.value]
+    written = [(source, s) for source, s in mentions if f"{name}:" in s.value]
+    summaries = [(source, s) for source, s in mentions if f"{name}_SUMMARY" in s.value]
+    named = any(s.value.strip() == name for _, s in mentions) or any("}_VALIDATION" in s.value for _, s in strings)
+    computed_verdict = named and any(_COMPUTED_VERDICT.search(s.value) for _, s in strings)
+    computed_summary = named and any(_COMPUTED_SUMMARY.search(s.value) for _, s in strings)
+    has_verdict = bool(written) or computed_verdict
+    has_summary = bool(summaries) or computed_summary
+    if not has_verdict and not has_summary:
+        return (f"{mode} mode never prints `{name}: PASS` / `{name}: FAIL reason=…` nor `{name}_SUMMARY: {{json}}`, "
+                f"and the workflow judges the {mode} run by those lines", None)
+    if not has_summary:
+        return (f"{mode} mode prints its verdict but never `{name}_SUMMARY: {{json}}` with the values it was "
+                "judged on; print that line too", written[0] if written else None)
+    if not has_verdict:
+        return (f"{mode} mode prints `{name}_SUMMARY` but never its verdict `{name}: PASS` / `{name}: FAIL "
+                "reason=…`; print exactly one verdict line on every path of the branch", summaries[0] if summaries else None)
+    if computed_verdict or any("{" in s.value.split(f"{name}:", 1)[1] for _, s in written):
+        return None  # the status is computed: either word may be printed
+    said = " ".join(s.value for _, s in written)
+    lacking = [w for w in ("PASS", "FAIL") if w not in said]
+    if lacking:
+        what = " or ".join(f"`{name}: {w}{' reason=…' if w == 'FAIL' else ''}`" for w in lacking)
+        return (f"{mode} mode never prints {what}; print exactly one verdict line on every path of the {mode} "
+                "branch (FAIL with a short reason when a check fails)", written[0])
     return None
 
 
@@ -114,6 +118,18 @@ def _missing(bundle: Bundle, prefix: str, mode: str) -> Optional[tuple[str, Opti
         Example(files={_TRAIN: _GOOD}),
         # the prefix put together by a helper that prints both lines
         Example(files={_TRAIN: _REPORT}),
+        # the prefix is a constant of the code, the lines put together after it
+        Example(files={_TRAIN: """
+            import json
+
+            VALIDATION = {"sanity": "SANITY_VALIDATION", "pilot": "PILOT_VALIDATION"}
+
+
+            def report(mode, reason, summary):
+                prefix = VALIDATION[mode]
+                print(f"{prefix}: PASS" if reason is None else f"{prefix}: FAIL reason={reason}")
+                print(f"{prefix}_SUMMARY: {json.dumps(summary)}")
+            """}),
         # versions before 2026-03-12 ask for no pilot validation
         Example(files={_TRAIN: _GOOD.replace("PILOT", "TRIAL")}, options={"pilot_validation": False}),
     ],
