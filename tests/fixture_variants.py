@@ -23,7 +23,7 @@ import yaml
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 VARIATIONS = "baseline,proposed,proposed-no-warmup"
-STAGES = ("base", "derived", "hydra")
+STAGES = ("base", "derived", "hydra", "template")
 NO_NEWLINE = "\\ No newline at end of file"
 
 # The `expreview check` arguments each stage's fixtures are reviewed with.
@@ -31,6 +31,7 @@ STAGE_ARGS: dict[str, Callable[[Path], list[str]]] = {
     "base": lambda repo: ["--stage", "base"],
     "derived": lambda repo: ["--base", str(repo / "fixtures" / "base" / "good"), "--run-variations", VARIATIONS],
     "hydra": lambda repo: [],
+    "template": lambda repo: [],  # Dockerfile and config/run/ make the stage template
 }
 
 

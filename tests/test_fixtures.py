@@ -15,6 +15,7 @@ VERDICTS = {
     "base": {"is_base_code_ready": True, "base_code_issue": ""},
     "derived": {"is_experiment_code_ready": True, "experiment_code_issue": ""},
     "hydra": {"is_code_ready": True, "code_issue": ""},
+    "template": {"is_experiment_ready": True, "experiment_issue": ""},
 }
 # Variants with no expected findings are checked by their own tests (module-side-effect).
 CASES = [(stage, name) for stage in STAGES for name, entry in manifest(stage).items() if entry["findings"]]

@@ -2,9 +2,22 @@
 pool), and which run inside loops."""
 from __future__ import annotations
 
+from typing import Optional
+
 import libcst as cst
 
 from expreview.sources.index import Function, Index, encloses
+
+
+def _parameter(name: str, scope: Optional[Function]) -> bool:
+    """`name` is a parameter of `scope` or of a function around it: a call through it reaches
+    whatever the caller passed (`def fit(model, log=None): … log(x)`), not the file's function of
+    that name."""
+    while scope is not None:
+        if name in scope.params:
+            return True
+        scope = scope.parent
+    return False
 
 
 def callees(index: Index, fn: Function) -> set[str]:
@@ -14,10 +27,11 @@ def callees(index: Index, fn: Function) -> set[str]:
     for call in index.calls:
         if call.scope is None or not encloses(fn, call.scope):
             continue
-        if call.name in local:
+        if call.name in local and not _parameter(call.name, call.scope):
             out.add(call.name)
         for arg in call.node.args:
-            if isinstance(arg.value, cst.Name) and arg.value.value in local:
+            if isinstance(arg.value, cst.Name) and arg.value.value in local \
+                    and not _parameter(arg.value.value, call.scope):
                 out.add(arg.value.value)
     return out
 

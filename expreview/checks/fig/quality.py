@@ -6,6 +6,7 @@ from typing import Iterator, Optional, Sequence
 from expreview.bundle import Bundle
 from expreview.checks.fig.common import EVALUATE, PLOT
 from expreview.checks.fig.paths import savefig_calls
+from expreview.facts.call_graph import reachable
 from expreview.facts.literals import literal
 from expreview.findings import ADVICE, WARNING
 from expreview.rule import Example, Hit, rule
@@ -32,6 +33,15 @@ def _figure_functions(index: Index, call: Call) -> Sequence[Optional[Function]]:
 
 def _calls_in(index: Index, scope: Optional[Function]) -> list[Call]:
     return [c for c in index.calls if c.scope is scope]
+
+
+def _calls_with_helpers(index: Index, fn: Optional[Function]) -> list[Call]:
+    """The calls of `fn` and of this file's functions it reaches (`annotate_last(ax, …)` puts the
+    labels on the figure as well as an inline `ax.annotate` would)."""
+    if fn is None:
+        return _calls_in(index, fn)
+    names = reachable(index, fn)
+    return [c for c in index.calls if c.scope is not None and (c.scope is fn or c.scope.name in names)]
 
 
 def _draws(index: Index, scope: Function) -> bool:
@@ -62,7 +72,11 @@ def _has_annotation(calls: list[Call]) -> bool:
     rationale="A comparison figure without a legend cannot be read; without annotated values the "
               "reader must guess the numbers.",
     invalid=[Example(files={EVALUATE: PLOT.replace("    ax.legend()\n", "")}, line=7)],
-    valid=[Example(files={EVALUATE: PLOT})],
+    valid=[Example(files={EVALUATE: PLOT}),
+           # the labels put on by a helper of the file
+           Example(files={EVALUATE: PLOT.replace("        ax.annotate(f'{ys[-1]:.2f}', (len(ys) - 1, ys[-1]))\n",
+                                                 "        label_last(ax, ys)\n")
+                          + "\n\ndef label_last(ax, ys):\n    ax.annotate(f'{ys[-1]:.2f}', (len(ys) - 1, ys[-1]))\n"})],
 )
 def figure_quality(bundle: Bundle) -> Iterator[Hit]:
     for source in bundle.python_files():
@@ -75,7 +89,7 @@ def figure_quality(bundle: Bundle) -> Iterator[Hit]:
                 key = id(fn)
                 if key in reported:
                     continue
-                calls = _calls_in(index, fn)
+                calls = _calls_with_helpers(index, fn)
                 missing = [what for what, ok in (("legend", _has_legend(calls)),
                                                  ("annotation", _has_annotation(calls))) if not ok]
                 if missing:

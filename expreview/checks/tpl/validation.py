@@ -57,7 +57,7 @@ def _strings(bundle: Bundle) -> list[tuple[PythonSource, StringLit]]:
 
 # An f-string that prints a line whose prefix is computed: `f"{prefix}: PASS"`, `f"{prefix}_SUMMARY: {…}"`,
 # `f"{mode}_VALIDATION: {status}"` (a `{…}` right before the rest of the line).
-_COMPUTED_VERDICT = re.compile(r"\}(?:_VALIDATION)?: ")
+_COMPUTED_VERDICT = re.compile(r"\}(?:_VALIDATION)?: (?:PASS|FAIL|\{)")
 _COMPUTED_SUMMARY = re.compile(r"\}(?:_VALIDATION)?_SUMMARY: ")
 
 
@@ -71,17 +71,24 @@ def _missing(bundle: Bundle, prefix: str, mode: str) -> Optional[tuple[str, Opti
     mentions = [(source, s) for source, s in strings if name in s.value]
     written = [(source, s) for source, s in mentions if f"{name}:" in s.value]
     summaries = [(source, s) for source, s in mentions if f"{name}_SUMMARY" in s.value]
-    named = any(s.value.strip() == name for _, s in mentions) or any("}_VALIDATION" in s.value for _, s in strings)
-    computed_verdict = named and any(_COMPUTED_VERDICT.search(s.value) for _, s in strings)
-    computed_summary = named and any(_COMPUTED_SUMMARY.search(s.value) for _, s in strings)
+    # the files that name the prefix as a value; a line after a computed prefix counts only there
+    naming = {source.path for source, s in mentions if s.value.strip() == name} | \
+        {source.path for source, s in strings if "}_VALIDATION" in s.value}
+    near = [(source, s) for source, s in strings if source.path in naming]
+    verdicts = sorted((pair for pair in near if _COMPUTED_VERDICT.search(pair[1].value)),
+                      key=lambda pair: not ("PASS" in pair[1].value or "FAIL" in pair[1].value))
+    computed_verdict = bool(verdicts)
+    computed_summary = any(_COMPUTED_SUMMARY.search(s.value) for _, s in near)
     has_verdict = bool(written) or computed_verdict
+    # where to point: the verdict line as written, else the f-string that prints it after its prefix
+    verdict_at = written[0] if written else (verdicts[0] if verdicts else None)
     has_summary = bool(summaries) or computed_summary
     if not has_verdict and not has_summary:
         return (f"{mode} mode never prints `{name}: PASS` / `{name}: FAIL reason=…` nor `{name}_SUMMARY: {{json}}`, "
                 f"and the workflow judges the {mode} run by those lines", None)
     if not has_summary:
         return (f"{mode} mode prints its verdict but never `{name}_SUMMARY: {{json}}` with the values it was "
-                "judged on; print that line too", written[0] if written else None)
+                "judged on; print that line too", verdict_at)
     if not has_verdict:
         return (f"{mode} mode prints `{name}_SUMMARY` but never its verdict `{name}: PASS` / `{name}: FAIL "
                 "reason=…`; print exactly one verdict line on every path of the branch", summaries[0] if summaries else None)

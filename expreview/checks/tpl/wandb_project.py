@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+import yaml
+
 from expreview.bundle import Bundle
+from expreview.facts.docstrings import is_docstring
 from expreview.findings import CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
 
@@ -37,6 +40,10 @@ _BY_MODE = re.compile(r"\{[^{}]*project[^{}]*\}-\{[^{}]*mode[^{}]*\}")
     invalid=[
         Example(files={_TRAIN: _GOOD.replace('f"{project}-sanity"', 'project')}, line=10, message="`-sanity`"),
         Example(files={_TRAIN: _GOOD.replace('f"{project}-pilot"', 'project')}, line=10, message="`-pilot`"),
+        # a docstring or a YAML comment naming the sanity project sets nothing
+        Example(files={_TRAIN: '"""Sanity runs belong in <project>-sanity."""\n' + _GOOD.replace('f"{project}-sanity"', 'project'),
+                       "config/config.yaml": "wandb:\n  project: exp  # exp-sanity for sanity runs\n"},
+                line=12, message="`-sanity`"),
     ],
     valid=[
         Example(files={_TRAIN: _GOOD}),
@@ -58,8 +65,11 @@ def trial_wandb_project(bundle: Bundle) -> Iterator[Hit]:
              for call in source.index.calls if call.qualname == "wandb.init" or call.name == "wandb.init"]
     if not inits:
         return
-    strings = [s.value for source in bundle.python_files() for s in source.index.strings]
-    configs = [text for path, text in sorted(bundle.files.items()) if path.endswith((".yaml", ".yml"))]
+    # what the code and the configs say, not what their docstrings and comments say
+    strings = [s.value for source in bundle.python_files() for s in source.index.strings
+               if not is_docstring(source.index, s.node, s.stmt)]
+    configs = [entry.node.value for doc in bundle.yaml_files() for entry in doc.entries()
+               if isinstance(entry.node, yaml.ScalarNode) and isinstance(entry.node.value, str)]
     if any(_BY_MODE.search(s) for s in strings):
         return
     roles = ["sanity"] + (["pilot"] if bundle.option("pilot_validation", True) else [])

@@ -41,7 +41,13 @@ def _objectives(index: Index) -> list:
     invalid=[Example(files={TRAIN: TRAIN_EXAMPLE + "\n\ndef objective(trial, cfg):\n    return train(cfg, None, None)\n\n\n"
                                             "def tune(study, cfg):\n    study.optimize(lambda t: objective(t, cfg), n_trials=3)\n"}, line=15)],
     valid=[Example(files={TRAIN: TRAIN_EXAMPLE + "\n\ndef objective(trial, cfg):\n    return trial.suggest_float('lr', 1e-4, 1e-2)\n\n\n"
-                                          "def tune(study, cfg):\n    study.optimize(lambda t: objective(t, cfg), n_trials=3)\n"})],
+                                          "def tune(study, cfg):\n    study.optimize(lambda t: objective(t, cfg), n_trials=3)\n"}),
+           # `log` in fit is its callback parameter, which the objective leaves unset: not the logging `log`
+           Example(files={TRAIN: "import wandb\n\n\ndef fit(cfg, log=None):\n    if log is not None:\n        log({'loss': 1.0})\n"
+                                 "    return 1.0\n\n\ndef run(cfg):\n    def log(metrics):\n        wandb.log(metrics)\n"
+                                 "    wandb.init(project='p')\n    return fit(cfg, log=log)\n\n\n"
+                                 "def objective(trial, cfg):\n    return fit(cfg)\n\n\n"
+                                 "def tune(study, cfg):\n    study.optimize(lambda t: objective(t, cfg), n_trials=3)\n"})],
 )
 def wandb_in_objective(bundle: Bundle) -> Iterator[Hit]:
     path = run_module(bundle)
