@@ -14,6 +14,7 @@ from expreview.facts.launches import launches
 from expreview.facts.project_imports import project_module
 from expreview.facts.hydra_config import CONFIG, run_configs
 from expreview.facts.literals import literal
+from expreview.facts.task import task_type
 from expreview.findings import CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import Function, dotted_name, string_value
@@ -35,6 +36,9 @@ def _override_value(text: str):
 # Not an epoch index (`best_epoch`, `start_epoch`).
 _EPOCH_KEY = re.compile(r"(?i)epoch|\w*epochs\w*|(max|num|n|total)_?(train_|training_)?epoch"
                         r"|(total|max|num|n)_?(train_|training_)?(steps|updates|iters|iterations)")
+
+
+_TRIALS = re.compile(r"(?i)(n|num|optuna)?_?trials")
 
 
 def _is_epoch_key(name: str) -> bool:
@@ -152,6 +156,19 @@ _TRAIN_CHILD = (
 )
 
 
+_TEMPLATE_TRAIN = """
+import hydra
+
+
+@hydra.main(config_path="../config", config_name="config", version_base=None)
+def main(cfg):
+    if cfg.mode == "sanity":
+        cfg.run.training.epochs = 1
+        cfg.run.optuna.n_trials = 0
+    return cfg.run.training.epochs
+"""
+
+
 @rule(
     code="HYD003", name="mode-handling", severity=ERROR,
     consequence=CRITERION,
@@ -166,8 +183,19 @@ _TRAIN_CHILD = (
                             CONFIG: CONFIG_EXAMPLE, "config/runs/r1.yaml": RUN_EXAMPLE}, line=8, message="epochs = 1"),
              # main applies the trial mode, but src.train composes its config again in its own process
              Example(files={MAIN: _LAUNCHING_MAIN, TRAIN: _TRAIN_CHILD, CONFIG: CONFIG_EXAMPLE},
-                     message="src.train runs in its own process")],
+                     message="src.train runs in its own process"),
+             # the template stage: a training task whose sanity branch leaves the Optuna study as it is
+             Example(files={TRAIN: _TEMPLATE_TRAIN.replace("        cfg.run.optuna.n_trials = 0\n", "")}, stage="template",
+                     line=6, message="the sanity mode does not set optuna.n_trials = 0")],
     valid=[Example(files={MAIN: MAIN_EXAMPLE, CONFIG: CONFIG_EXAMPLE}),
+           # the template's sanity mode keeps WandB online; an inference task has no epochs to cut
+           Example(files={TRAIN: _TEMPLATE_TRAIN}, stage="template"),
+           # the Optuna section through a variable of its own
+           Example(files={TRAIN: _TEMPLATE_TRAIN.replace("        cfg.run.optuna.n_trials = 0\n",
+                                                          "        search = cfg.run.optuna\n        search.n_trials = 0\n")},
+                   stage="template"),
+           Example(files={"src/inference.py": _TEMPLATE_TRAIN.replace("        cfg.run.optuna.n_trials = 0\n", "")},
+                   stage="template"),
            # the child gets the trial settings: from the overrides main passes, or from main's own function
            Example(files={MAIN: _LAUNCHING_MAIN.replace("f'mode={cfg.mode}'", "f'mode={cfg.mode}', 'wandb.mode=disabled'"),
                           TRAIN: _TRAIN_CHILD, CONFIG: CONFIG_EXAMPLE}),
@@ -191,30 +219,40 @@ _TRAIN_CHILD = (
 )
 def mode_handling(bundle: Bundle) -> Iterator[Hit]:
     flag = bundle.option("mode_flag", "mode")
+    # The template stage names its trial mode `sanity` (`sanity_check` before 2026-03-12), keeps WandB
+    # online there (TPL003 judges its project), and shortens only a training task's run.
+    modes = bundle.option("modes")
+    trial = str(modes.get("sanity", "trial")) if isinstance(modes, dict) else "trial"
+    disables_wandb = bundle.option("trial_wandb", "disabled") == "disabled"
+    if isinstance(modes, dict) and task_type(bundle) != "training":
+        return
     texts = {s.value for source in bundle.python_files() if source.ok for s in source.index.strings}
-    if flag == "mode" and "trial" not in texts:
-        yield Hit(MAIN, "no file checks `cfg.mode == \"trial\"`; handle the trial mode (wandb disabled, "
-                        "optuna.n_trials=0, one epoch)")
+    if flag == "mode" and trial not in texts:
+        asked = "wandb disabled, optuna.n_trials=0, one epoch" if disables_wandb else "optuna.n_trials=0, one epoch"
+        yield Hit(MAIN, f"no file checks `cfg.mode == \"{trial}\"`; handle the {trial} mode ({asked})")
         return
     assigned = list(_assignments(bundle))
-    where = _mode_branch(bundle)
+    where = _mode_branch(bundle, trial)
     env_disabled = any("WANDB_MODE" in t for t in texts) and "disabled" in texts
 
     def sets(suffix, value=None):
         return any(name.endswith(suffix) and (value is None or v == value) for name, v in assigned)
 
     missing = []
-    if not (sets("wandb.mode", "disabled") or env_disabled):
+    if disables_wandb and not (sets("wandb.mode", "disabled") or env_disabled):
         missing.append('wandb.mode = "disabled"')
     if flag == "mode":  # the older trial_mode prompts ask only for WandB to be disabled
-        if not sets("optuna.n_trials", 0):
+        # by its key, whatever the variable holding the Optuna section is called (`search.n_trials = 0`)
+        if not any(_TRIALS.fullmatch(name.rsplit(".", 1)[-1]) and value == 0 for name, value in assigned):
             missing.append("optuna.n_trials = 0")
         if not any(_is_epoch_key(name) for name, _ in assigned) and not _runs_already_short(bundle):
             missing.append("epochs = 1")
     if missing:
-        when = 'cfg.mode == "trial"' if flag == "mode" else "cfg.trial_mode is true"
+        when = f'cfg.mode == "{trial}"' if flag == "mode" else "cfg.trial_mode is true"
         them = "them" if len(missing) > 1 else "it"
-        yield Hit(where[0], f"the trial mode does not set {', '.join(missing)}; set {them} when {when}", where[1])
+        yield Hit(where[0], f"the {trial} mode does not set {', '.join(missing)}; set {them} when {when}", where[1])
+    if not disables_wandb:
+        return
     if flag == "mode" and not sets("wandb.mode", "online"):
         yield Hit(where[0], "the full mode does not set wandb.mode = \"online\"; set it when cfg.mode == \"full\"",
                   where[1])
@@ -254,13 +292,13 @@ def _runs_already_short(bundle: Bundle) -> bool:
         isinstance(v, int) and not isinstance(v, bool) and v <= 1 for values in found for v in values)
 
 
-def _mode_branch(bundle: Bundle):
+def _mode_branch(bundle: Bundle, trial: str = "trial"):
     """(path, node) of the first `… == "trial"` test (or any mention of trial_mode), else main."""
     for source in bundle.python_files():
         if not source.ok:
             continue
         for s in source.index.strings:
-            if s.value == "trial" and id(s.node) in source.index.compared:
+            if s.value == trial and id(s.node) in source.index.compared:
                 return source.path, s.node
         for attr in source.index.attributes:
             if attr.name.endswith("trial_mode"):
