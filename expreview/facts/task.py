@@ -35,15 +35,20 @@ def _reached_from_main(bundle: Bundle) -> set[str]:
     source = bundle.parsed(MAIN)
     if source is None:
         return set()
-    by_path = {path: task for task, path in RUN_MODULES.items()}
-    reached = {by_path[launch.target] for launch in launches(source) if launch.target in by_path}
+    return {task for task, path in RUN_MODULES.items() if _reaches(source, path)}
+
+
+def _reaches(source, path: str) -> bool:
+    """`source` starts the module at `path` (`python -m src.train`) or imports it (`from src.train
+    import …`, `from src import train`, `from . import train`)."""
+    if any(launch.target == path for launch in launches(source)):
+        return True
+    module = path[:-3].replace("/", ".")  # src.train
     for imp in source.index.imports:
         dotted = ".".join(part for part in (imp.module, imp.name) if part)
-        for task, path in RUN_MODULES.items():
-            module = path[:-3].replace("/", ".")  # src.train
-            if dotted == module or dotted.startswith(module + ".") or (imp.module == "src" and imp.name == module[4:]):
-                reached.add(task)
-    return reached
+        if dotted == module or dotted.startswith(module + ".") or imp.level and imp.name == module.rsplit(".", 1)[-1]:
+            return True
+    return False
 
 
 def run_module(bundle: Bundle) -> str:
@@ -72,14 +77,6 @@ def unused_task_module(bundle: Bundle) -> Optional[str]:
     other = next((path for name, path in RUN_MODULES.items() if name != task), None)
     if other is None or other not in bundle.files:
         return None
-    module = other[:-3].replace("/", ".")
-    for source in bundle.python_files():
-        if source.path == other:
-            continue
-        if any(launch.target == other for launch in launches(source)):
-            return None
-        for imp in source.index.imports:
-            dotted = ".".join(part for part in (imp.module, imp.name) if part)
-            if dotted == module or dotted.startswith(module + ".") or imp.level and imp.name == module.rsplit(".", 1)[-1]:
-                return None
+    if any(_reaches(source, other) for source in bundle.python_files() if source.path != other):
+        return None
     return other
