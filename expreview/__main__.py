@@ -1,3 +1,3 @@
-from expreview.cli import main
+from expreview.console import main
 
 main()

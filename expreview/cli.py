@@ -22,7 +22,7 @@ from expreview.errors import ReviewError
 from expreview.fixing import unified_diff
 from expreview.inputs.loaders import decide_stage, load_path
 from expreview.inputs.targets import resolve_targets
-from expreview.jobs import Job, Result, job_for, review_one
+from expreview.jobs import Job, Result, job_for, review_in_turn
 from expreview.plugins import PROBLEMS as PLUGIN_PROBLEMS
 from expreview.plugins import load_plugins
 from expreview.profiles import load_profile
@@ -304,15 +304,18 @@ def _run(todo: list[Job], jobs: int) -> list[Result]:
         from expreview.checks.dep.pyproject import pyproject_validator
         pyproject_validator()  # built before the workers fork, so each inherits it instead of rebuilding it
         with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
-            return list(pool.map(review_one, todo))
-    return [review_one(job) for job in todo]
+            return list(pool.map(review_in_turn, todo))
+    return [review_in_turn(job) for job in todo]
 
 
 @main.command("mcp")
 def mcp_command() -> None:
     """Serve the review and fix tools over the Model Context Protocol (stdio), for coding agents."""
+    import gc
+
     from expreview.mcp_server import serve
 
+    gc.enable()  # a server lives long: its collector runs as usual (expreview.console turned it off)
     try:
         serve()
     except ImportError as exc:

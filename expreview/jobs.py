@@ -4,6 +4,7 @@ A failed input is a result too (with its error and no report), so several inputs
 many results as were asked, in order."""
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -80,6 +81,17 @@ def _prompt_version(bundle, job: Job) -> None:
         else:
             bundle.notes.append(f"prompt version {job.prompt_version} from {job.prompt_version_origin}")
         bundle.prompt_version = job.prompt_version
+
+
+def review_in_turn(job: Job) -> Result:
+    """`review_one` in a process that reviews input after input with its collector off (the CLI
+    and its workers, expreview.console): the cycles the previous input left are collected first,
+    so memory stays flat over many inputs. (With the collector on, it does that itself.) The
+    youngest generation is enough and costs little: it holds exactly what was made since the last
+    input, and what survives moves on, so no input's objects are traversed twice."""
+    if not gc.isenabled():
+        gc.collect(0)
+    return review_one(job)
 
 
 def review_one(job: Job) -> Result:

@@ -71,3 +71,55 @@ def test_the_fast_exit_flushes_large_output(tmp_path):
     assert proc.returncode == 0 and json.loads(proc.stdout)["runs"][0]["tool"]["driver"]["rules"]
     usage = run_cli("check", "--format", "nope")
     assert usage.returncode == 2 and "nope" in usage.stderr
+
+
+CONSOLE_PROBE = """
+import gc, sys
+import expreview
+lazy = "expreview.api" not in sys.modules and "libcst" not in sys.modules
+from expreview import review, ReviewError  # imported on first use
+import expreview.cli
+seen = []
+expreview.cli.run = lambda: seen.append((gc.isenabled(), gc.get_freeze_count() > 0))
+from expreview.console import main
+main()
+print(lazy, review.__module__, ReviewError.__module__, seen)
+"""
+
+
+def test_the_console_entry_turns_the_collector_off_before_importing_the_rest():
+    proc = subprocess.run([sys.executable, "-c", CONSOLE_PROBE], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.split() == ["True", "expreview.api", "expreview.errors", "[(False,", "True)]"], proc.stderr
+
+
+def test_the_package_names_an_unknown_attribute():
+    import pytest
+
+    import expreview
+
+    with pytest.raises(AttributeError, match="no_such_name"):
+        expreview.no_such_name  # noqa: B018
+    assert set(expreview.__all__) <= set(dir(expreview))
+
+
+def test_an_input_reviewed_in_turn_first_collects_what_the_previous_one_left(monkeypatch):
+    import gc
+    import weakref
+
+    from expreview.jobs import Job, review_in_turn
+
+    class Cycle:
+        pass
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        left = Cycle()
+        left.me = left  # only the cyclic collector frees it
+        gone = weakref.ref(left)
+        del left
+        result = review_in_turn(Job(str(FIXTURES / "base" / "good"), "good", "base", "--stage", {}, [], [], {}))
+        assert gone() is None and result.report is not None
+    finally:
+        if enabled:
+            gc.enable()
