@@ -14,6 +14,9 @@ NOT_FOR_A_BASE_REVIEW = [
     "hydra", "omegaconf", "fastjsonschema", "validate_pyproject", "importlib.metadata", "concurrent.futures",
     "multiprocessing", "tempfile", "hashlib", "difflib",
     "expreview.checks.hyd", "expreview.checks.wb", "expreview.checks.eval", "expreview.checks.drv",
+    # within the families a base review does run, the modules of the rules it does not
+    "expreview.checks.cfg.composition", "expreview.checks.cfg.config_paths", "expreview.checks.cfg.struct_writes",
+    "expreview.checks.run.hydra_cwd", "expreview.checks.tpl.dockerfile", "expreview.facts.hydra_compose",
 ]
 
 # click's own main, not click.testing (which imports tempfile); the report goes to a file
@@ -123,3 +126,24 @@ def test_an_input_reviewed_in_turn_first_collects_what_the_previous_one_left(mon
     finally:
         if enabled:
             gc.enable()
+
+
+def test_the_rule_module_table_is_what_the_modules_register():
+    from expreview import checks
+    from expreview.rule import REGISTRY
+
+    checks.load_all()
+    built_in = {code: rule.check.__module__ for code, rule in REGISTRY.items()
+                if rule.check.__module__.startswith("expreview.checks.")}
+    assert {code: f"expreview.checks.{module}" for code, module in checks.RULE_MODULES.items()} == built_in
+
+
+def test_loading_a_rule_imports_its_module_and_not_its_familys_others():
+    code = ("import sys\nfrom expreview import checks\nfrom expreview.rule import REGISTRY\n"
+            "checks.load(['CFG003'])\nprint('CFG003' in REGISTRY, 'CFG009' in REGISTRY, "
+            "'expreview.checks.cfg.composition' in sys.modules)\n"
+            "checks.load(['HYD'])\nprint(sorted(c for c in REGISTRY if c.startswith('HYD')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.splitlines() == [
+        "True False False", str(sorted(c for c in __import__("expreview.checks", fromlist=["RULE_MODULES"]).RULE_MODULES
+                                    if c.startswith("HYD")))], proc.stderr

@@ -14,12 +14,15 @@ from expreview.edits import Edit, edit_between, offset
 from expreview.sources.pyfile import PythonSource
 
 
-def replace_node(source: PythonSource, node: cst.CSTNode, new: cst.CSTNode) -> Optional[Edit]:
-    """The edit that turns `node`'s text into `new`'s code, or None when the node cannot be located."""
+def replace_node(source: PythonSource, node: cst.CSTNode, new: cst.CSTNode,
+                 stmt: Optional[int] = None) -> Optional[Edit]:
+    """The edit that turns `node`'s text into `new`'s code, or None when the node cannot be located.
+    `stmt` is the statement ordinal holding `node` when the index did not record the node itself
+    (a call's `func`): without it, finding the node renders the module up to it."""
     if source.module is None:
         return None
     old_code = source.module.code_for_node(node)
-    span = source.span(node)
+    span = source.span(node, stmt)
     text = source.text
     try:
         start = offset(text, span.line, span.column)

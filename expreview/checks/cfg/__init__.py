@@ -3,7 +3,4 @@
 names the code's dispatch handles (configured_names, CFG004, following dispatch, dispatch_branches and
 config_origin), keys some file reads (unused_keys, CFG005), every run variation in both run configs
 (run_variations, CFG007). Hydra (config_paths, CFG006; struct_writes, CFG008), what Hydra itself composes (composition,
-CFG009) and runs that compute the same thing (same_runs, CFG010). Importing this package registers
-the rules."""
-from . import (composition, config_paths, configured_names, run_list, run_variations, same_runs,  # noqa: F401
-               struct_writes, unused_keys, yaml_numbers, yaml_parse)
+CFG009) and runs that compute the same thing (same_runs, CFG010)."""

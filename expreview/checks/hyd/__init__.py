@@ -1,5 +1,3 @@
 """HYD: Hydra wiring, run configs, mode handling, caches and WandB settings (hydra stage): the
 entry point (entry), where the run configs lie and what they hold (run_configs), the trial and full
-modes (mode), the download cache (cache), the WandB entity and project (wandb_config). Importing this
-package registers the rules."""
-from . import entry, run_configs, mode, cache, wandb_config  # noqa: F401
+modes (mode), the download cache (cache), the WandB entity and project (wandb_config)."""

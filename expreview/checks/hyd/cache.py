@@ -88,13 +88,13 @@ def cache_dir(bundle: Bundle) -> Iterator[Hit]:
                 continue  # `**kwargs` may carry the keyword; what it holds is not read here
             if value is None:
                 # safe: where the download lands is exactly what the criterion asks, nothing else changes
-                added = replace_node(source, call.node, with_keyword(call.node, keyword, cst.SimpleString(CACHE)))
+                added = replace_node(source, call.node, with_keyword(call.node, keyword, cst.SimpleString(CACHE)), call.stmt)
                 yield Hit(source.path, f"`{call.name}(…)` has no {keyword}=; pass {keyword}=\".cache/\"", call.node,
                           fix=Fix(f"Pass {keyword}=\".cache/\"", SAFE, (added,)) if added else None)
                 continue
             text = string_value(value) if not isinstance(value, cst.FormattedString) else None
             if text is not None and not text.removeprefix("./").startswith(".cache"):
                 # unsafe: files the project put in the old folder are not looked for in the new one
-                moved = replace_node(source, value, cst.SimpleString(CACHE))
+                moved = replace_node(source, value, cst.SimpleString(CACHE), call.stmt)
                 yield Hit(source.path, f"`{call.name}(…)` caches in {text!r}; use {keyword}=\".cache/\"", call.node,
                           fix=Fix(f"Use {keyword}=\".cache/\"", UNSAFE, (moved,)) if moved else None)

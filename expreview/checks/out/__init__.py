@@ -1,4 +1,2 @@
 """OUT: what the scripts print and write: train's and evaluate's stdout contract (stdout, OUT001-OUT003),
-and the files and keys one module reads that another must write (files, OUT004). Importing this
-package registers the rules of its modules."""
-from . import files, stdout  # noqa: F401
+and the files and keys one module reads that another must write (files, OUT004)."""

@@ -130,7 +130,7 @@ def _plain_json_fix(source: PythonSource, call: Call) -> Optional[Fix]:
     dumped = cst.Call(func=cst.Attribute(value=cst.Name("json"), attr=cst.Name("dumps")),
                       args=[cst.Arg(value=args[0].value)])
     printed = cst.Call(func=cst.Name("print"), args=[cst.Arg(value=dumped)])
-    replaced = replace_node(source, call.node, printed)
+    replaced = replace_node(source, call.node, printed, call.stmt)
     if replaced is None:
         return None
     if any(imp.alias == "json" and imp.module != "json" for imp in source.index.imports):

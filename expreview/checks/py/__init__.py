@@ -1,5 +1,3 @@
 """PY: the code can run at all: it parses, its names exist, its imports resolve (names, PY001-PY005);
 its calls match the bundle's own signatures and returns, and its classes support how they are used
-(contracts, PY006, PY007, PY009); the third-party names it uses exist (api_names, PY008). Importing
-this package registers the rules of its modules."""
-from . import api_names, contracts, names  # noqa: F401
+(contracts, PY006, PY007, PY009); the third-party names it uses exist (api_names, PY008)."""

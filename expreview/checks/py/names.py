@@ -239,7 +239,7 @@ def _alias_fix(source: PythonSource, imp: Import, node: cst.CSTNode) -> Optional
     if not inner:
         return None
     renamed = replace_node(source, imp.node, imp.node.with_changes(asname=cst.AsName(name=cst.Name(new))))
-    edits = [replace_node(source, c.node.func, cst.Name(new)) for c in inner]
+    edits = [replace_node(source, c.node.func, cst.Name(new), c.stmt) for c in inner]
     if renamed is None or any(e is None for e in edits):
         return None
     return Fix(f"Import the library's `{name}` as `{new}` and call that inside `def {name}`", UNSAFE,

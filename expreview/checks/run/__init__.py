@@ -1,6 +1,4 @@
 """RUN: how src/main.py orchestrates the runs: configs and logs (paths), one child per run in the
 asked orchestration mode (plan), no pipe deadlock (pipes), no src.evaluate (evaluate), and the
 directory a Hydra main's children start in (hydra_cwd), and the results directory left in place
-(results_dir). Importing this package registers the rules
-of its modules."""
-from . import paths, plan, pipes, evaluate, hydra_cwd, results_dir  # noqa: F401
+(results_dir)."""

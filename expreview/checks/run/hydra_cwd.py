@@ -84,7 +84,7 @@ def _cwd_fix(source: PythonSource, call) -> Optional[Fix]:
                              attr=cst.Name("get_original_cwd"))
     else:
         return None
-    edit = replace_node(source, call.node, with_keyword(call.node, "cwd", cst.Call(func=func)))
+    edit = replace_node(source, call.node, with_keyword(call.node, "cwd", cst.Call(func=func)), call.stmt)
     return Fix("Start the child in the original directory: cwd=hydra.utils.get_original_cwd()", UNSAFE,
                (edit,)) if edit else None
 
