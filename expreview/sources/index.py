@@ -225,6 +225,7 @@ class Index:
     # compound statement ordinal -> ordinal of the last statement inside it
     last_inside: dict[int, int] = field(default_factory=dict)
     toplevel: dict[str, cst.CSTNode] = field(default_factory=dict)  # top-level defs and classes
+    defined: set[str] = field(default_factory=set)  # the names of every def and class, at any depth
 
     # -- queries ---------------------------------------------------------
     def aliases(self, scope: Optional[Function] = None) -> dict[str, str]:
@@ -366,6 +367,7 @@ class _Builder:
         params = [p.name.value for p in all_params(node.params)]
         fn = Function(node.name.value, node, self.scope, self.class_name, self.stmt, params)
         self.index.functions.append(fn)
+        self.index.defined.add(fn.name)
         if self.scope is None and self.class_name is None:
             self.index.toplevel[fn.name] = node
         self._bind(node.name.value, node)
@@ -384,6 +386,7 @@ class _Builder:
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.enter_statement(node)
+        self.index.defined.add(node.name.value)
         if self.scope is None and self.class_name is None:
             self.index.toplevel[node.name.value] = node
             self.index.classes[node.name.value] = node

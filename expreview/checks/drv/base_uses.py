@@ -35,17 +35,14 @@ def base_uses(bundle: Bundle) -> dict[str, list[Use]]:
         if tree is None:
             continue
         lines = source.text.splitlines()
+        seen: dict[int, bool] = {}  # every name of a statement asks about the same line
 
         def marked(line: int) -> bool:
             """A placeholder on the line, or in the comment lines right above its statement."""
-            if 0 < line <= len(lines) and PLACEHOLDER.search(lines[line - 1].upper()):
-                return True
-            above = line - 2
-            while 0 <= above < len(lines) and lines[above].strip().startswith("#"):
-                if PLACEHOLDER.search(lines[above].upper()):
-                    return True
-                above -= 1
-            return False
+            found = seen.get(line)
+            if found is None:
+                found = seen[line] = _marked(lines, line)
+            return found
 
         def visit(node: ast.AST, top: Optional[str], branch: bool, stmt: int) -> None:
             if isinstance(node, ast.stmt):
@@ -77,6 +74,17 @@ def base_uses(bundle: Bundle) -> dict[str, list[Use]]:
         for statement in tree.body:
             visit(statement, statement.name if isinstance(statement, DEFINITIONS) else None, False, statement.lineno)
     return uses
+
+
+def _marked(lines: list[str], line: int) -> bool:
+    if 0 < line <= len(lines) and PLACEHOLDER.search(lines[line - 1].upper()):
+        return True
+    above = line - 2
+    while 0 <= above < len(lines) and lines[above].strip().startswith("#"):
+        if PLACEHOLDER.search(lines[above].upper()):
+            return True
+        above -= 1
+    return False
 
 
 def declares_scaffolding(source: PythonSource, node: Definition) -> bool:

@@ -2,13 +2,12 @@
 rewritten under another name, never used by the base, or only served a placeholder."""
 from __future__ import annotations
 
-import ast
 import re
 from typing import Iterator
 
 from expreview.bundle import Bundle
 from expreview.checks.drv.base_uses import base_uses, declares_scaffolding, trivial_subclass
-from expreview.checks.drv.common import DEFINITIONS, Definition, pairs, top_definitions
+from expreview.checks.drv.common import Definition, pairs, top_definitions
 from expreview.checks.drv.rewritten import rewritten
 from expreview.findings import CRITERION, ERROR
 from expreview.rule import Example, Hit, rule
@@ -200,9 +199,8 @@ def base_definition_missing(bundle: Bundle) -> Iterator[Hit]:
     defined_anywhere = set()  # top-level or nested, in any derived file
     derived_defs: dict[str, tuple[str, Definition]] = {}
     for source in bundle.python_files():
-        defined_anywhere |= set(source.index.toplevel)
+        defined_anywhere |= source.index.defined
         if source.tree is not None:
-            defined_anywhere |= {n.name for n in ast.walk(source.tree) if isinstance(n, DEFINITIONS)}
             derived_defs.update({name: (source.path, node) for name, node in top_definitions(source).items()})
     base_names = set()
     for source in bundle.base.python_files():

@@ -9,7 +9,7 @@ from typing import Optional
 
 from expreview.bundle import Bundle
 from expreview.checks.drv.base_uses import Use
-from expreview.checks.drv.common import DEFINITIONS, Definition, top_definitions
+from expreview.checks.drv.common import DEFINITIONS, Definition
 from expreview.sources.pyfile import PythonSource
 
 # Token similarity of two normalised bodies at which a new derived definition is taken to be a
@@ -50,17 +50,18 @@ def _normalised(node: Definition) -> list[str]:
             setattr(owner, attr, value)
 
 
-def _calls(node: ast.AST) -> set[str]:
-    """Dotted names of the calls made under `node` (`parser.add_argument`), builtins left out."""
-    out = set()
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Call):
-            try:
-                name = ast.unparse(sub.func)
-            except (ValueError, RecursionError):  # pragma: no cover - unparse of a parsed tree
-                continue
-            if re.fullmatch(r"[\w.]+", name) and name not in _BUILTINS:
-                out.add(name)
+def _calls_by_definition(source: PythonSource) -> dict[Optional[str], set[str]]:
+    """Dotted names of the calls made in each top-level definition of `source` (None: the module
+    level outside them), builtins left out; from the shared index, which records every call."""
+    index = source.index
+    ranges = [(name, *index.statement_range(node)) for name, node in index.toplevel.items()]
+    out: dict[Optional[str], set[str]] = {None: set()}
+    out.update((name, set()) for name, _, _ in ranges)
+    for call in index.calls:
+        if not call.name or call.name in _BUILTINS:  # '' for a callee that is no dotted name
+            continue
+        top = next((name for name, first, last in ranges if first <= call.stmt <= last), None)
+        out[top].add(call.name)
     return out
 
 
@@ -75,15 +76,15 @@ def rewritten(bundle: Bundle, missing: list[tuple[str, str, Definition, PythonSo
     kinds = {isinstance(node, ast.ClassDef) for _, _, node, _ in missing}
     fresh = {name: (node, _normalised(node)) for name, (_, node) in derived_defs.items()
              if name not in base_names and isinstance(node, ast.ClassDef) in kinds}
-    derived_calls: dict[tuple[str, Optional[str]], set[str]] = {}
-    for source in bundle.python_files():
-        tree = source.tree
-        if tree is None:
-            continue
-        derived_calls[(source.path, None)] = set().union(
-            *(_calls(s) for s in tree.body if not isinstance(s, DEFINITIONS)))
-        for name, node in top_definitions(source).items():
-            derived_calls[(source.path, name)] = _calls(node)
+    by_path: dict[str, dict[Optional[str], set[str]]] = {}
+
+    def calls_in(path: str, top: Optional[str]) -> set[str]:
+        """What the derived `top` (a top-level definition of `path`, None: its module level) calls;
+        worked out for a file only when a caller there is asked about."""
+        if path not in by_path:
+            source = bundle.python(path)
+            by_path[path] = _calls_by_definition(source) if source is not None and source.ok else {}
+        return by_path[path].get(top, set())
     scored = []
     for path, name, node, _ in missing:
         mine = _normalised(node)
@@ -96,7 +97,7 @@ def rewritten(bundle: Bundle, missing: list[tuple[str, str, Definition, PythonSo
                     scored.append((1.0, name, new_name))
                 continue
             ratio = difflib.SequenceMatcher(None, mine, theirs, autojunk=False).ratio()
-            in_place = any(new_name in _called_names(derived_calls.get(c, set())) for c in callers)
+            in_place = any(new_name in _called_names(calls_in(*c)) for c in callers)
             if ratio >= _REWRITTEN or in_place and ratio >= _REWRITTEN_IN_PLACE:
                 scored.append((ratio, name, new_name))
     kept, taken = set(), set()
