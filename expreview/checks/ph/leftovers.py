@@ -94,6 +94,17 @@ _SHORTCUT = re.compile(
     r"|the[\s*_]+real[\s*_]+(?:method|implementation|algorithm)[\s*_]+would",
     re.I,
 )
+# The same phrases matched in lower-cased text: about four times faster than re.I over a file.
+_SHORTCUT_LOWER = re.compile(_SHORTCUT.pattern)
+
+
+def _shortcuts(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, phrase as written) of each self-declared shortcut in `text`."""
+    lower = text.lower()
+    if len(lower) != len(text):  # a character whose lower case is longer: offsets would shift
+        yield from ((m.start(), m.group()) for m in _SHORTCUT.finditer(text))
+        return
+    yield from ((m.start(), text[m.start():m.end()]) for m in _SHORTCUT_LOWER.finditer(lower))
 
 
 _SHORTCUT_ANCHOR = re.compile(r"proxy|shortened|approximation|demonstration|demo|real|full", re.I)
@@ -111,7 +122,10 @@ _SHORTCUT_ANCHOR = re.compile(r"proxy|shortened|approximation|demonstration|demo
           - run_id: a
             epochs: 2  # shortened for demo; set 50 for full study
         """}),
-             Example(files={"src/train.py": "def warm_start():\n    \"\"\"This is a *proxy*\n    implementation of the method.\"\"\"\n    return 0\n"}, line=2)],
+             Example(files={"src/train.py": "def warm_start():\n    \"\"\"This is a *proxy*\n    implementation of the method.\"\"\"\n    return 0\n"}, line=2),
+             # a character whose lower case is two characters long (İ) before it: the line is still right
+             Example(files={"src/train.py": "# data from İzmir\ndef warm_start():\n    return 0  # PROXY implementation\n"},
+                     line=3, message="PROXY implementation")],
     valid=[Example(files={"src/train.py": "def warm_start():\n    \"\"\"One hyper-gradient step, as in the paper.\"\"\"\n    return 0\n"}),
            Example(files={"src/train.py": "def warm_start():\n    # [VALIDATOR FIX - Attempt 2]\n    # [CAUSE]: the old code was a "
                                           "proxy implementation of the method\n    # [NEW CODE]:\n    return 1\n"})],
@@ -124,11 +138,11 @@ def self_declared_shortcut(bundle: Bundle) -> Iterator[Hit]:
         if not _SHORTCUT_ANCHOR.search(text):
             continue
         history = history_lines(text)
-        for match in _SHORTCUT.finditer(text):
-            line = text.count("\n", 0, match.start()) + 1
+        for start, written in _shortcuts(text):
+            line = text.count("\n", 0, start) + 1
             if line in history:
                 continue
-            phrase = " ".join(match.group().replace("*", "").split())
+            phrase = " ".join(written.replace("*", "").split())
             yield Hit(path, f"the code calls itself \"{phrase}\"; implement the method as specified (or state "
                             "the deviation in the experiment design, not in a comment)", line)
 
