@@ -38,16 +38,26 @@ def child_fields(tp: type) -> tuple[str, ...]:
     return names
 
 
+_IS_NODE: dict[type, bool] = {}
+
+
+def _is_node_type(kind: type) -> bool:
+    _IS_NODE[kind] = found = issubclass(kind, cst.CSTNode)
+    return found
+
+
 def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Semantic children in source order (whitespace and punctuation left out)."""
     for name in child_fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            yield value
-        elif type(value) in (tuple, list):
+        kind = type(value)
+        if kind is tuple or kind is list:
             for item in value:
-                if isinstance(item, cst.CSTNode):
+                kind = type(item)
+                if _IS_NODE.get(kind) or kind not in _IS_NODE and _is_node_type(kind):
                     yield item
+        elif _IS_NODE.get(kind) or kind not in _IS_NODE and _is_node_type(kind):
+            yield value
 
 
 def iter_subtree(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -311,23 +321,26 @@ class _Builder:
         self.index.last_inside[ordinal] = len(self.index.statements) - 1
 
     def visit_children(self, node: cst.CSTNode) -> None:
-        # The hottest loop of a review: no generator, and nodes without children are not entered.
+        # The hottest loop of a review: no generator, nodes without children are not entered, and
+        # "is it a node" is a dict lookup by type (isinstance against CSTNode, an ABC, costs more).
         handlers = _HANDLERS
         for name in child_fields(type(node)):
             value = getattr(node, name)
-            if type(value) in (tuple, list):
+            kind = type(value)
+            if kind is tuple or kind is list:
                 for item in value:
-                    if isinstance(item, cst.CSTNode):
-                        handler = handlers.get(type(item))
+                    kind = type(item)
+                    if _IS_NODE.get(kind) or kind not in _IS_NODE and _is_node_type(kind):
+                        handler = handlers.get(kind)
                         if handler is not None:
                             handler(self, item)
-                        elif child_fields(type(item)):
+                        elif child_fields(kind):
                             self.visit_children(item)
-            elif isinstance(value, cst.CSTNode):
-                handler = handlers.get(type(value))
+            elif _IS_NODE.get(kind) or kind not in _IS_NODE and _is_node_type(kind):
+                handler = handlers.get(kind)
                 if handler is not None:
                     handler(self, value)
-                elif child_fields(type(value)):
+                elif child_fields(kind):
                     self.visit_children(value)
 
     def enter_statement(self, node: cst.CSTNode) -> None:
