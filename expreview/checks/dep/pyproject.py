@@ -10,6 +10,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from expreview.bundle import Bundle
 from expreview.checks.dep.common import GOOD_TOML, NAME, PYPROJECT, line_of_string, table
+from expreview.checks.dep.hatch_selection import unselected_package
 from expreview.edits import SAFE, Fix
 from expreview.findings import ADVICE, CRASH, ERROR, WARNING, FixOffer
 from expreview.rule import Example, Hit, rule
@@ -19,6 +20,18 @@ from expreview.sources.tomlfile import TomlSource
 
 _VALID = [Example(files={PYPROJECT: GOOD_TOML}),
           Example(files={PYPROJECT: GOOD_TOML + '\n[tool]\npoetry = "not a table"\n'})]
+
+
+_HATCH = """\
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "exp-research"
+version = "0.1.0"
+dependencies = ["torch>=2.0"]
+"""
 
 
 @rule(
@@ -31,7 +44,9 @@ _VALID = [Example(files={PYPROJECT: GOOD_TOML}),
               "the dependencies only under [tool.poetry.dependencies] it starts, installs nothing, and the "
               "first third-party import fails. A malformed field that only a build backend reads (`authors` "
               "as strings, `keywords` as a string) breaks the project only where uv builds it (a "
-              "[build-system] table): elsewhere uv never reads it, so it is a warning.",
+              "[build-system] table): elsewhere uv never reads it, so it is a warning. hatchling refuses to "
+              "build a project whose name matches no package (`src/train.py` of `exp-research`), and uv "
+              "installs the project before it runs anything.",
     invalid=[
         Example(files={PYPROJECT: """
             [project]
@@ -86,9 +101,25 @@ _VALID = [Example(files={PYPROJECT: GOOD_TOML}),
             optional-dependencies = "none"
             dependencies = ["torch>=2.0"]
             """}, line=4, message="uv does not build this project"),
+        # hatchling finds no package named like the project: the install fails before anything runs
+        Example(files={PYPROJECT: _HATCH, "src/__init__.py": "", "src/train.py": "import torch\n"}, line=3,
+                message="Unable to determine which files to ship"),
     ],
     valid=_VALID + [Example(files={PYPROJECT: GOOD_TOML.replace(
-        'version = "0.1.0"\n', 'version = "0.1.0"\nauthors = [{ name = "Jane Doe" }]\n')})],
+        'version = "0.1.0"\n', 'version = "0.1.0"\nauthors = [{ name = "Jane Doe" }]\n')}),
+        # what hatchling ships is named, or it finds the package by the project's name
+        Example(files={PYPROJECT: _HATCH + '\n[tool.hatch.build.targets.wheel]\npackages = ["src"]\n',
+                       "src/train.py": "import torch\n"}),
+        Example(files={PYPROJECT: _HATCH + '\n[tool.hatch.build]\nonly-include = ["src"]\n',
+                       "src/train.py": "import torch\n"}),
+        Example(files={PYPROJECT: _HATCH, "src/exp_research/__init__.py": "", "src/exp_research/train.py": "x = 1\n"}),
+        Example(files={PYPROJECT: _HATCH, "exp_research.py": "x = 1\n"}),
+        # uv does not build it, hatch.toml may select the files, or the pinned hatchling predates the error
+        Example(files={PYPROJECT: _HATCH + "\n[tool.uv]\npackage = false\n", "src/train.py": "import torch\n"}),
+        Example(files={PYPROJECT: _HATCH, "hatch.toml": '[build.targets.wheel]\npackages = ["src"]\n',
+                       "src/train.py": "import torch\n"}),
+        Example(files={PYPROJECT: _HATCH.replace('"hatchling"', '"hatchling<1.19"'), "src/train.py": "import torch\n"}),
+    ],
 )
 def invalid_pyproject(bundle: Bundle) -> Iterator[Hit]:
     doc = bundle.toml(PYPROJECT)
@@ -140,6 +171,17 @@ def invalid_pyproject(bundle: Bundle) -> Iterator[Hit]:
     for message, line, severity, consequence, fix in _schema_problems(doc, data, skip_dependencies=reported_deps,
                                                                       built=_is_built(data)):
         yield Hit(PYPROJECT, message, line, consequence=consequence, severity=severity, fix=fix)
+    looked_for = unselected_package(bundle, data)
+    if looked_for is not None:
+        name = looked_for[0]
+        shipped = '["src"]' if any(p.startswith("src/") and p.endswith(".py") for p in bundle.paths()) else '["<your package>"]'
+        yield Hit(PYPROJECT, f"the build backend, hatchling, finds no package named like the project "
+                             f"(no {name}/__init__.py, src/{name}/__init__.py or {name}.py), so it refuses to build it "
+                             "(\"Unable to determine which files to ship inside the wheel\") and `uv run`, which "
+                             "installs the project first, stops before any code runs; name what the wheel ships: "
+                             f"`[tool.hatch.build.targets.wheel]` with `packages = {shipped}`",
+                  doc.table_line("build-system.build-backend") or doc.table_line("build-system") or 1,
+                  fix=partial(_hatch_packages_fix, doc.text) if shipped == '["src"]' else None)
 
 
 def _is_built(data: dict) -> bool:
@@ -214,6 +256,24 @@ def _dependency_list_fix(text: str, deps: dict) -> Optional[Fix]:
     """[project.dependencies] as a table -> `dependencies = [...]` in [project]."""
     edit = _project_dependencies_edit(text, deps)
     return Fix("Write the dependencies as a list of PEP 508 strings", SAFE, (edit,)) if edit else None
+
+
+def _hatch_packages_fix(text: str) -> Optional[Fix]:
+    """`[tool.hatch.build.targets.wheel] packages = ["src"]`: hatchling then ships src/, where the
+    code is, and the editable install uv makes succeeds."""
+    def add_packages(document) -> None:
+        import tomlkit
+
+        tool = document.setdefault("tool", tomlkit.table(is_super_table=True))
+        hatch = tool.setdefault("hatch", tomlkit.table(is_super_table=True))
+        build = hatch.setdefault("build", tomlkit.table(is_super_table=True))
+        targets = build.setdefault("targets", tomlkit.table(is_super_table=True))
+        wheel = targets.setdefault("wheel", tomlkit.table())
+        wheel["packages"] = ["src"]
+
+    edit = rewritten(PYPROJECT, text, add_packages)
+    return Fix("Ship src/ in the wheel: [tool.hatch.build.targets.wheel] packages = [\"src\"]", SAFE,
+               (edit,)) if edit else None
 
 
 def _poetry_list_fix(text: str, deps: dict) -> Optional[Fix]:
