@@ -123,3 +123,41 @@ def test_cfg006_paths_are_missing_in_what_hydra_composes(name):
 
 def test_cfg006_check_is_not_vacuous():
     assert [f for f in check(fixture_files("cfg-path")).findings if f.code == "CFG006"]
+
+
+def _child_cases():
+    from expreview.checks import load
+    from expreview.rule import REGISTRY
+
+    load(["CFG009"])
+    rule = REGISTRY["CFG009"]
+    return [(kind, n, e) for kind, examples in (("invalid", rule.invalid), ("valid", rule.valid))
+            for n, e in enumerate(examples) if "src/train.py" in e.files]
+
+
+@pytest.mark.parametrize("kind, number, example", _child_cases(), ids=lambda v: str(v) if not hasattr(v, "files") else "")
+def test_child_override_claims_match_what_hydra_does_with_them(kind, number, example, tmp_path):
+    """A main passing `training.epochs=1` to a child @hydra.main: compose the child with real Hydra and
+    those overrides (the literal ones), and check that it fails exactly where CFG009 says it will."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from expreview.api import make_bundle
+    from expreview.facts.child_overrides import hydra_child_overrides
+
+    bundle = make_bundle(example.files, options=example.options)
+    passed = [o.text for o in hydra_child_overrides(bundle) if "{" not in o.text]
+    claimed = any("is passed to src/train.py" in f.message for f in check(example.files).findings if f.code == "CFG009")
+    assert claimed == (kind == "invalid")
+    write_configs(example.files, str(tmp_path))
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(version_base=None, config_dir=str(tmp_path / "config")):
+            try:
+                compose(config_name="config", overrides=["run=r1", "results_dir=/tmp/x", "mode=trial", *passed])
+                failed = False
+            except Exception as exc:  # noqa: BLE001 - Hydra's verdict
+                failed = "Could not override" in str(exc)
+    finally:
+        GlobalHydra.instance().clear()
+    assert failed == claimed, passed

@@ -9,7 +9,8 @@ from typing import Iterator, Optional, Union
 import yaml
 
 from expreview.bundle import Bundle
-from expreview.facts.hydra_compose import RESULTS_DIR, Composition, hydra_compositions
+from expreview.facts.child_overrides import hydra_child_overrides
+from expreview.facts.hydra_compose import RESULTS_DIR, Composed, Composition, hydra_compositions
 from expreview.facts.hydra_config import CONFIG
 from expreview.findings import ADVICE, CRASH, ERROR, WARNING
 from expreview.rule import Example, Hit, rule
@@ -44,6 +45,26 @@ results_dir: outputs
 mode: full
 '''
 _RUN = "run_id: r1\nmethod: proposed\n"
+_PARENT = '''
+import subprocess
+import sys
+
+import hydra
+
+
+@hydra.main(config_path="../config", config_name="config", version_base=None)
+def main(cfg):
+    overrides = [f"run={cfg.run}", f"mode={cfg.mode}"]
+    if cfg.mode == "trial":
+        overrides += ["training.epochs=1"]
+    cmd = [sys.executable, "-u", "-m", "src.train"] + overrides
+    subprocess.run(cmd, check=True)
+
+
+if __name__ == "__main__":
+    main()
+'''
+_CHILD = _MAIN
 
 
 def _files(config: str, runs: Optional[dict[str, str]] = None, runs_dir: str = "config/runs") -> dict[str, str]:
@@ -140,6 +161,35 @@ def _where(bundle: Bundle, failure: Composition) -> tuple[str, Where]:
     return CONFIG, 1
 
 
+def _has(config: object, key: str) -> bool:
+    for part in key.split("."):
+        if not isinstance(config, dict) or part not in config:
+            return False
+        config = config[part]
+    return True
+
+
+def _child_overrides(bundle: Bundle, composed: Composed) -> Iterator[Hit]:
+    """Overrides a main passes to a child @hydra.main over the same config, of keys that no
+    composition of any run in any mode has: Hydra refuses them whichever run and mode pass them."""
+    configs = [c.config for c in composed.compositions if c.error is None and c.config is not None]
+    if not configs or composed.outside:
+        return
+    reported = set()
+    for override in hydra_child_overrides(bundle):
+        top = override.key.split(".")[0]
+        if top == "hydra" or any(p.startswith(f"config/{top}/") for p in bundle.paths()):
+            continue  # Hydra's own settings, or a config group (selected, not overridden)
+        if any(_has(config, override.key) for config in configs) or (override.target, override.key) in reported:
+            continue
+        reported.add((override.target, override.key))
+        yield Hit(override.parent, f"`{override.text}` is passed to {override.target}, which Hydra composes from the same "
+                                   f"config, and no run's composed config has `{override.key}`: Hydra stops the child "
+                                   f"with \"Could not override '{override.key}'. To append to your config use "
+                                   f"+{override.text}\" before it runs; add `{override.key}` to config/config.yaml, or "
+                                   f"pass `+{override.text}`", override.node, stmt=override.stmt)
+
+
 def _command(overrides: tuple[str, ...]) -> str:
     shown = [o.replace(f"={RESULTS_DIR}", "=<dir>") for o in overrides]
     return "python -u -m src.main " + " ".join(shown)
@@ -159,7 +209,10 @@ def _names(items: list[str], limit: int = 5) -> str:
               "composing a copy of config/ with hydra-core's compose API, run by run and mode by mode: an "
               "interpolation in the defaults list, a plain `run:` key next to a config/run/ group "
               "(\"Could not override 'run'. No match in the defaults list\"), unknown keys under `hydra:`, a "
-              "run id that is no valid override value, a config the defaults list names that does not exist.",
+              "run id that is no valid override value, a config the defaults list names that does not exist. "
+              "Also the child a main starts as another @hydra.main over the same config (`python src/train.py "
+              "run=<id> training.epochs=1`): an override of a key the composed config does not have stops it "
+              "(\"Could not override 'training.epochs'\").",
     invalid=[
         Example(files=_files(_CONFIG.replace("  - _self_\n", "  - _self_\n  - runs: ${run}\n")), line=3,
                 message="Error resolving interpolation '${run}'"),
@@ -179,9 +232,31 @@ def _names(items: list[str], limit: int = 5) -> str:
         # not composed: Hydra would read outside the bundle (a warning, not a crash claim)
         Example(files=_files(_CONFIG + "hydra:\n  searchpath:\n    - pkg://shared_configs\n"), line=8,
                 message="`hydra.searchpath` makes Hydra read configs from outside the repository"),
+        # main starts train, itself a @hydra.main over the same config, overriding a key no config has
+        Example(files={**_files(_CONFIG), "src/main.py": _PARENT, "src/train.py": _CHILD}, path="src/main.py",
+                line=11, message="Could not override 'training.epochs'"),
+        Example(files={**_files(_CONFIG), "src/main.py": _PARENT.replace('    cmd = [sys.executable, "-u", "-m", "src.train"] + overrides\n',
+                                                                          '    cmd = [sys.executable, "-u", "-m", "src.train", *overrides]\n'),
+                       "src/train.py": _CHILD}, path="src/main.py", line=11, message="`training.epochs=1`"),
     ],
     valid=[
         Example(files=_files(_CONFIG)),  # the good fixture's shape: the code loads config/runs/<run>.yaml
+        # the key exists, is added (`+`), or the child composes another config (or none)
+        Example(files={**_files(_CONFIG + "training:\n  epochs: 10\n"), "src/main.py": _PARENT, "src/train.py": _CHILD}),
+        Example(files={**_files(_CONFIG), "src/main.py": _PARENT.replace('"training.epochs=1"', '"+training.epochs=1"'),
+                       "src/train.py": _CHILD}),
+        Example(files={**_files(_CONFIG), "src/main.py": _PARENT,
+                       "src/train.py": _CHILD.replace('config_name="config"', 'config_name="train"')}),
+        Example(files={**_files(_CONFIG), "src/main.py": _PARENT,
+                       "src/train.py": "import argparse\n\nparser = argparse.ArgumentParser()\n"}),
+        # the child selects the run config's group itself (`runs@run=<id>`): it composes another
+        # config than the parent, whose run mounts no `run.optuna`
+        Example(files={**_files(_CONFIG), "src/main.py": _PARENT.replace('f"run={cfg.run}"', 'f"runs@run={cfg.run}"').replace(
+            '"training.epochs=1"', '"run.optuna.n_trials=0"'), "src/train.py": _CHILD}),
+        # a string of that shape that never reaches the command
+        Example(files={**_files(_CONFIG), "src/main.py": _PARENT.replace('"training.epochs=1"', '"mode=trial"').replace(
+            "    subprocess.run(cmd, check=True)\n", '    print("training.epochs=1")\n    subprocess.run(cmd, check=True)\n'),
+                       "src/train.py": _CHILD}),
         Example(files=_files(_GROUP_CONFIG, runs_dir="config/run"), options={"runs_dir": "config/run"}),
         Example(files=_files(_CONFIG, runs={"r1": _RUN, "r2-ablation_v1.5": _RUN})),
         Example(files=_files(_CONFIG.replace("  - _self_\n", "  - _self_\n  - runs: r1\n"))),
@@ -193,6 +268,7 @@ def hydra_cannot_compose(bundle: Bundle) -> Iterator[Hit]:
     composed = hydra_compositions(bundle)
     if composed is None:
         return
+    yield from _child_overrides(bundle, composed)
     for path, node, what in composed.outside:
         yield Hit(path, f"`{what}` makes Hydra read configs from outside the repository; expreview does not "
                         "follow it, so whether every run composes was not checked", node,
