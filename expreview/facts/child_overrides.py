@@ -20,12 +20,10 @@ import libcst as cst
 
 from expreview.bundle import Bundle
 from expreview.facts.cache import bundle_fact
-from expreview.facts.hydra_config import hydra_main
+from expreview.facts.hydra_config import hydra_main_config
 from expreview.facts.launches import launch_target
-from expreview.facts.literals import literal
 from expreview.facts.script_launches import SUBPROCESS_CALLS, script_launches
-from expreview.facts.values import resolve
-from expreview.sources.index import Call, Function, Index, keyword_argument, string_value
+from expreview.sources.index import Call, Function, Index, string_value
 
 _OVERRIDE = re.compile(r"([A-Za-z_]\w*(?:\.\w+)*)=")
 _GROUP_CHOICE = re.compile(r"[+~]*([\w/.-]+)(@[\w.]*)?=")
@@ -43,21 +41,8 @@ class ChildOverride:
 
 
 def _config_args(bundle: Bundle, path: str) -> Optional[tuple[object, object]]:
-    """(config_path, config_name) literals of the file's @hydra.main, when it has one."""
     source = bundle.python(path)
-    if source is None or not source.ok:
-        return None
-    found = hydra_main(source)
-    if found is None:
-        return None
-    decorator = found[1].decorator
-    if not isinstance(decorator, cst.Call):
-        return None
-    args = []
-    for name in ("config_path", "config_name"):
-        value = keyword_argument(decorator, name)
-        args.append(literal(resolve(source.index, value, None)) if value is not None else None)
-    return args[0], args[1]
+    return hydra_main_config(source) if source is not None else None
 
 
 def _strings(index: Index, node: Optional[cst.CSTNode], scope: Optional[Function], seen: set[str],

@@ -22,10 +22,7 @@ import yaml
 from expreview.bundle import Bundle
 from expreview.facts.cache import bundle_fact
 from expreview.profiles import load_profile
-from expreview.facts.hydra_config import CONFIG, hydra_main
-from expreview.facts.literals import literal
-from expreview.facts.values import resolve
-from expreview.sources.index import keyword_argument
+from expreview.facts.hydra_config import CONFIG, hydra_main_config
 
 MAIN = "src/main.py"
 RESULTS_DIR = "/tmp/x"  # a fixed placeholder: the output must not depend on the machine
@@ -69,15 +66,8 @@ class Composed:
 def _config_name_ok(bundle: Bundle) -> bool:
     """src/main.py has `@hydra.main(..., config_name="config")`: what the compose call mirrors."""
     source = bundle.python(MAIN)
-    if source is None or not source.ok:
-        return False
-    found = hydra_main(source)
-    if found is None:
-        return False
-    name_arg = keyword_argument(found[1].decorator, "config_name")
-    if name_arg is None:
-        return False
-    return literal(resolve(source.index, name_arg, None)) in ("config", "config.yaml")
+    found = hydra_main_config(source) if source is not None else None
+    return found is not None and found[1] in ("config", "config.yaml")
 
 
 def _outside_references(bundle: Bundle, paths: list[str]) -> list[tuple[str, yaml.Node, str]]:

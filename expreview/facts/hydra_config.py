@@ -13,9 +13,10 @@ from typing import Any, Iterable, Optional, cast
 
 import libcst as cst
 
-from expreview.facts.values import agreed_argument
+from expreview.facts.literals import literal
+from expreview.facts.values import agreed_argument, resolve
 from expreview.bundle import Bundle
-from expreview.sources.index import Call, Function, all_params, dotted_name, string_value
+from expreview.sources.index import Call, Function, all_params, dotted_name, keyword_argument, string_value
 from expreview.sources.pyfile import PythonSource
 
 CONFIG = "config/config.yaml"
@@ -31,6 +32,21 @@ def hydra_main(source: PythonSource) -> Optional[tuple[Function, cst.Decorator]]
             if dotted_name(target) in ("hydra.main", "main") and _imports_hydra(source):
                 return fn, deco
     return None
+
+
+def hydra_main_config(source: PythonSource) -> Optional[tuple[object, object]]:
+    """The literal `config_path` and `config_name` of the file's @hydra.main (None for one not
+    given or not a literal); None when the file has no @hydra.main call."""
+    if not source.ok:
+        return None
+    found = hydra_main(source)
+    if found is None or not isinstance(found[1].decorator, cst.Call):
+        return None
+    args = []
+    for name in ("config_path", "config_name"):
+        value = keyword_argument(found[1].decorator, name)
+        args.append(literal(resolve(source.index, value, None)) if value is not None else None)
+    return args[0], args[1]
 
 
 def _imports_hydra(source: PythonSource) -> bool:
