@@ -21,7 +21,7 @@ import libcst as cst
 from expreview.bundle import Bundle
 from expreview.facts.cache import bundle_fact
 from expreview.facts.hydra_config import hydra_main_config
-from expreview.facts.launches import launch_target
+from expreview.facts.launches import element_target, launch_target
 from expreview.facts.script_launches import SUBPROCESS_CALLS, script_launches
 from expreview.sources.index import Call, Function, Index, string_value
 
@@ -54,9 +54,7 @@ def _strings(index: Index, node: Optional[cst.CSTNode], scope: Optional[Function
         out: list[cst.CSTNode] = []
         for element in node.elements:
             value = element.value
-            if isinstance(element, cst.StarredElement) or isinstance(value, (cst.List, cst.Tuple, cst.BinaryOperation)):
-                out += _strings(index, value, scope, seen, depth + 1)
-            elif isinstance(value, cst.Name):
+            if isinstance(element, cst.StarredElement) or isinstance(value, (cst.List, cst.Tuple, cst.BinaryOperation, cst.Name)):
                 out += _strings(index, value, scope, seen, depth + 1)
             elif string_value(value) is not None:
                 out.append(value)
@@ -92,18 +90,7 @@ def _strings(index: Index, node: Optional[cst.CSTNode], scope: Optional[Function
 def _target(call: Call, strings: list[tuple[str, cst.CSTNode]], scripts: dict[int, str]) -> Optional[str]:
     if id(call.node) in scripts:
         return scripts[id(call.node)]
-    for text, _ in strings:
-        found = launch_target(text)
-        if found is None and " -m src." in f" {text}":
-            match = re.search(r"-m\s+(src\.\w+)", text)
-            found = launch_target(match.group(1)) if match else None
-        if found is not None:
-            return found
-    values = [text for text, _ in strings]
-    for position, text in enumerate(values[:-1]):
-        if text == "-m" and launch_target(values[position + 1]):
-            return launch_target(values[position + 1])
-    return None
+    return next((found for text, _ in strings if (found := element_target(text)) is not None), None)
 
 
 def _selects_group(bundle: Bundle, text: str) -> bool:

@@ -33,6 +33,16 @@ def launch_target(value: str) -> Optional[str]:
     return None
 
 
+def element_target(value: str) -> Optional[str]:
+    """The bundle module a command element names: `src.train`, `src/train.py`, or a shell-style
+    `python -m src.train` inside one string."""
+    found = launch_target(value)
+    if found is None and " -m src." in f" {value}":
+        match = re.search(r"-m\s+(src\.\w+)", value)
+        found = launch_target(match.group(1)) if match else None
+    return found
+
+
 @source_fact
 def launches(source: PythonSource) -> list[Launch]:
     """Every command list in the file that launches one of the bundle's modules."""
@@ -42,14 +52,9 @@ def launches(source: PythonSource) -> list[Launch]:
         target = None
         for el in lst.elements:
             value = _element_text(index, el.value)
-            if value is not None and launch_target(value):
-                target = launch_target(value)
+            target = element_target(value) if value is not None else None
+            if target is not None:
                 break
-            if value is not None and " -m src." in f" {value}":
-                match = re.search(r"-m\s+(src\.\w+)", value)
-                target = launch_target(match.group(1)) if match else None
-                if target:
-                    break
         if target is None:
             continue
         stmt = index.stmt_of.get(id(lst), -1)

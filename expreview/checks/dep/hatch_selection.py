@@ -50,8 +50,8 @@ def _admits_a_raising_hatchling(requires: object) -> bool:
     return False  # hatchling is not even required: the build fails otherwise (not judged here)
 
 
-def unselected_package(bundle: Bundle, data: dict) -> Optional[tuple[str, ...]]:
-    """The file names hatchling looked for in vain (`sara_optimizer_research`), when its wheel
+def unselected_package(bundle: Bundle, data: dict) -> Optional[str]:
+    """The package name hatchling looked for in vain (`sara_optimizer_research`), when its wheel
     builder will refuse this project; None when it will not, or when that is not certain."""
     build_system = table(data, "build-system")
     if build_system.get("build-backend") != BACKEND or not _admits_a_raising_hatchling(build_system.get("requires")):
@@ -74,4 +74,4 @@ def unselected_package(bundle: Bundle, data: dict) -> Optional[tuple[str, ...]]:
         nested = [p for p in paths if p.count("/") == 2 and p.endswith(f"/{candidate}/__init__.py")]
         if len(nested) == 1:
             return None
-    return names
+    return names[0]

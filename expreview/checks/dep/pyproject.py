@@ -171,17 +171,17 @@ def invalid_pyproject(bundle: Bundle) -> Iterator[Hit]:
     for message, line, severity, consequence, fix in _schema_problems(doc, data, skip_dependencies=reported_deps,
                                                                       built=_is_built(data)):
         yield Hit(PYPROJECT, message, line, consequence=consequence, severity=severity, fix=fix)
-    looked_for = unselected_package(bundle, data)
-    if looked_for is not None:
-        name = looked_for[0]
-        shipped = '["src"]' if any(p.startswith("src/") and p.endswith(".py") for p in bundle.paths()) else '["<your package>"]'
+    name = unselected_package(bundle, data)
+    if name is not None:
+        in_src = any(p.startswith("src/") and p.endswith(".py") for p in bundle.paths())
+        shipped = '["src"]' if in_src else '["<your package>"]'
         yield Hit(PYPROJECT, f"the build backend, hatchling, finds no package named like the project "
                              f"(no {name}/__init__.py, src/{name}/__init__.py or {name}.py), so it refuses to build it "
                              "(\"Unable to determine which files to ship inside the wheel\") and `uv run`, which "
                              "installs the project first, stops before any code runs; name what the wheel ships: "
                              f"`[tool.hatch.build.targets.wheel]` with `packages = {shipped}`",
                   doc.table_line("build-system.build-backend") or doc.table_line("build-system") or 1,
-                  fix=partial(_hatch_packages_fix, doc.text) if shipped == '["src"]' else None)
+                  fix=partial(_hatch_packages_fix, doc.text) if in_src else None)
 
 
 def _is_built(data: dict) -> bool:
