@@ -118,3 +118,22 @@ def test_out001_a_rich_print_of_the_config_is_not_the_metrics_record():
     only_config = RICH_TRAIN.replace('    console.print_json(data={"run_id": run_id, **metrics})\n', "")
     report = expreview.check({"src/train.py": only_config}, stage="base", select=["OUT001"])
     assert [f.code for f in report.findings] == ["OUT001"] and "never prints its metrics" in report.findings[0].message
+
+
+def test_drv001_an_inlined_definition_is_a_warning_and_a_removed_one_an_error():
+    from expreview.checks.drv.missing import _PARSE_ARGS_BASE
+    from expreview.rule import example_text
+    base = {"src/train.py": example_text(_PARSE_ARGS_BASE)}
+    inlined = ("import argparse\n\nif __name__ == \"__main__\":\n"
+               "    parser = argparse.ArgumentParser()\n"
+               "    parser.add_argument(\"--config\", required=True, type=str)\n"
+               "    parser.add_argument(\"--results-dir\", required=True, type=str)\n"
+               "    args = parser.parse_args()\n    print(args.config)\n")
+    # the same flags read another way: the base's body is not what runs here
+    rewritten = ("import sys\n\nif __name__ == \"__main__\":\n"
+                 "    config = sys.argv[sys.argv.index(\"--config\") + 1]\n    print(config)\n")
+    severities = {}
+    for name, text in (("inlined", inlined), ("rewritten", rewritten)):
+        report = expreview.check({"src/train.py": text}, stage="derived", base=base)
+        severities[name] = [f.severity for f in report.findings if f.code == "DRV001"]
+    assert severities == {"inlined": ["warning"], "rewritten": ["error"]}

@@ -8,8 +8,9 @@ from typing import Iterator
 from expreview.bundle import Bundle
 from expreview.checks.drv.base_uses import base_uses, declares_scaffolding, trivial_subclass
 from expreview.checks.drv.common import Definition, pairs, top_definitions
+from expreview.checks.drv.inlined import inlined
 from expreview.checks.drv.rewritten import rewritten
-from expreview.findings import CRITERION, ERROR
+from expreview.findings import CRITERION, ERROR, WARNING
 from expreview.rule import Example, Hit, rule
 from expreview.sources.pyfile import PythonSource
 
@@ -17,6 +18,22 @@ _BASE_TRAIN = (
     "import torch\n\n\ndef set_seed(seed):\n    torch.manual_seed(seed)\n\n\n"
     "def train_epoch(model, data):\n    for x, y in data:\n        model(x)\n    return 0.0\n"
 )
+
+_PARSE_ARGS_BASE = """
+    import argparse
+
+
+    def parse_args():
+        parser = argparse.ArgumentParser(description="Train a single run")
+        parser.add_argument("--config", type=str, required=True, help="the run's YAML")
+        parser.add_argument("--results-dir", type=str, required=True, help="where results go")
+        return parser.parse_args()
+
+
+    if __name__ == "__main__":
+        args = parse_args()
+        print(args.config)
+    """
 
 
 @rule(
@@ -99,7 +116,19 @@ _BASE_TRAIN = (
                                   - run_id: baseline
                                     model:
                                       name: BaselineModel
-                                """}, line=1, message="`BaselineModel`")],
+                                """}, line=1, message="`BaselineModel`"),
+             # inlined into the `__main__` block: the behaviour is kept, the function is not (a warning)
+             Example(base={"src/train.py": _PARSE_ARGS_BASE},
+                     files={"src/train.py": """
+                         import argparse
+
+                         if __name__ == "__main__":
+                             parser = argparse.ArgumentParser(description="one run")
+                             parser.add_argument("--results-dir", type=str, required=True)
+                             parser.add_argument("--config", required=True, type=str)
+                             args = parser.parse_args()
+                             print(args.config)
+                         """}, line=1, message="inlined into the module level (src/train.py:3)")],
     valid=[Example(base={"src/train.py": _BASE_TRAIN},
                    files={"src/train.py": _BASE_TRAIN + "\n\ndef warm_start(model):\n    return model\n"}),
            # the same body under another name, or in another derived file
@@ -223,20 +252,31 @@ def base_definition_missing(bundle: Bundle) -> Iterator[Hit]:
     scaffolding = {name for _, name, node, base in missing if declares_scaffolding(base, node)}
     scaffolding |= {name for _, name, node, _ in missing if trivial_subclass(node, scaffolding)}
     asked = _asked_by_configs(bundle)
+    reported = []
     for path, name, node, base in missing:
         own = [u for u in uses.get(name, []) if u.top != name]
         if name in asked:
             pass  # a derived config still names it and no derived code does: the guards do not apply
         elif not own or name in kept or name in scaffolding:
-            continue  # unused by the base, rewritten or inlined, or scaffolding
+            continue  # unused by the base, rewritten under another name, or scaffolding
         elif all(u.placeholder or u.top in scaffolding for u in own):
             continue  # it served only where a placeholder stood
+        reported.append((path, name, node))
+    moved = inlined(bundle, ((name, node) for path, name, node in reported if name not in asked))
+    for path, name, node in reported:
         base_text = bundle.base.files[path]
         found = re.search(rf"^(?:async\s+def|def|class)\s+{re.escape(name)}\b", base_text, re.M)
         where = f" ({path}:{base_text.count(chr(10), 0, found.start()) + 1} in the base)" if found else ""
+        if name in moved:
+            # The behaviour is kept; only the function the criterion names is gone. Unsure
+            # whether the asked reviewer counts that as an omission, so a warning.
+            into = moved[name]
+            yield Hit(path, f"the base's `{name}`{where} is no longer a definition: its body is inlined "
+                            f"into {into.where} ({into.path}:{into.line}); keep `{name}` as a function "
+                            "if the base's functions must all remain", severity=WARNING)
+            continue
         yield Hit(path, f"the base's `{name}`{where} is missing here; keep it (or its behaviour) in the "
                         "derived code")
-
 
 def _asked_by_configs(bundle: Bundle) -> set[str]:
     """Names a derived YAML gives as a value (`model: {name: BaselineModel}`) that no derived

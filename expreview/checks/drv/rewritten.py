@@ -105,8 +105,8 @@ def rewritten(bundle: Bundle, missing: list[tuple[str, str, Definition, PythonSo
         if name not in kept and new_name not in taken:
             kept.add(name)
             taken.add(new_name)
-    # A definition inlined into its caller is still reported (fixtures/derived missing-function):
-    # the criterion asks for the base's functions, not only for their behaviour.
+    # A definition inlined into its caller is not kept under another name: DRV001 still reports
+    # it, as a warning (checks/drv/inlined.py).
     return kept
 
 
