@@ -8,13 +8,13 @@ of other objects are not resolved: the caller may hold any callable.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional, Union
 
 import libcst as cst
 
 from expreview.bundle import Bundle
-from expreview.facts.cache import bundle_fact
+from expreview.facts.cache import bundle_fact, source_fact
 from expreview.facts.project_imports import project_module
 from expreview.sources.index import Call, Function, dotted_name, encloses
 from expreview.sources.pyfile import PythonSource
@@ -40,7 +40,15 @@ class Param:
 class Signature:
     """What a callee accepts, as Python binds a call (the bound `self`/`cls` already removed)."""
     params: tuple[Param, ...]
-    shown: str  # how the message names the callee: `build_model` (src/model.py:12)
+    name: str
+    source: PythonSource = field(compare=False)
+    node: Def = field(compare=False)
+
+    @property
+    def shown(self) -> str:
+        """How a message names the callee: `build_model` (src/model.py:12). Worked out only for a
+        message: the line costs a position lookup, and most calls match."""
+        return f"`{self.name}` ({self.source.path}:{self.source.span(self.node).line})"
 
     @property
     def var_positional(self) -> bool:
@@ -67,10 +75,19 @@ def _decorator_names(node: Def) -> list[str]:
 
 
 def _top_defs(source: PythonSource, name: str) -> list[Def]:
+    return _defs_by_name(source).get(name, [])
+
+
+@source_fact
+def _defs_by_name(source: PythonSource) -> dict[str, list[Def]]:
+    """The module's top-level defs and classes by name (a later one of the same name after an
+    earlier), once per file: the resolution of every call asks."""
+    out: dict[str, list[Def]] = {}
     module = source.module
-    if module is None:
-        return []
-    return [s for s in module.body if isinstance(s, (cst.FunctionDef, cst.ClassDef)) and s.name.value == name]
+    for statement in module.body if module is not None else ():
+        if type(statement) is cst.FunctionDef or type(statement) is cst.ClassDef:
+            out.setdefault(statement.name.value, []).append(statement)
+    return out
 
 
 def _nested_def(scope: Optional[Function], name: str) -> Optional[cst.FunctionDef]:
@@ -293,22 +310,21 @@ def signature(bundle: Bundle, callee: Callee) -> Optional[Signature]:
     """The callee's signature, or None when it cannot be known for certain: decorators that may
     change it, classes with unknown bases, metaclasses, `__new__`, or dataclass options."""
     node = callee.node
-    line = callee.source.span(node).line
     if isinstance(node, cst.FunctionDef):
         if any(n not in _KEEPING for n in _decorator_names(node)) or node.asynchronous is not None:
             return None
         params = _params_of(node.params, callee.bound and "staticmethod" not in _decorator_names(node))
-        return Signature(tuple(params), f"`{node.name.value}` ({callee.source.path}:{line})") if params is not None else None
+        return Signature(tuple(params), node.name.value, callee.source, node) if params is not None else None
     decorators = _decorator_names(node)
     if node.keywords or any(isinstance(s, cst.FunctionDef) and s.name.value == "__new__" for s in node.body.body):
         return None
     init = [s for s in node.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"]
-    shown = f"`{node.name.value}` ({callee.source.path}:{line})"
+    shown = (node.name.value, callee.source, node)
     if init:
         if decorators or len(init) != 1 or _decorator_names(init[0]):
             return None
         params = _params_of(init[0].params, True)
-        return Signature(tuple(params), shown) if params is not None else None
+        return Signature(tuple(params), *shown) if params is not None else None
     if node.bases:
         return None  # the base class's __init__ decides
     if any(d in _DATACLASS for d in decorators):
@@ -319,10 +335,10 @@ def signature(bundle: Bundle, callee: Callee) -> Optional[Signature]:
                 a.keyword is None or a.keyword.value not in _DATACLASS_SAFE_OPTIONS for a in deco.args):
             return None
         fields = _dataclass_fields(node)
-        return Signature(tuple(fields), shown) if fields is not None else None
+        return Signature(tuple(fields), *shown) if fields is not None else None
     if decorators:
         return None
-    return Signature((), shown)  # object.__init__: no arguments
+    return Signature((), *shown)  # object.__init__: no arguments
 
 
 def _bundle_class(bundle: Bundle, source: PythonSource, name: str) -> Optional[tuple[PythonSource, cst.ClassDef]]:

@@ -227,7 +227,7 @@ def json_key_reads(source: PythonSource) -> list[KeyRead]:
     index = source.index
     loaded: dict[tuple[int, str], str] = {}  # (id(scope), name) -> file name
     for ordinal, statement in enumerate(index.statements):
-        if not isinstance(statement, cst.Assign) or len(statement.targets) != 1:
+        if type(statement) is not cst.Assign or len(statement.targets) != 1:
             continue
         target = statement.targets[0].target
         value = statement.value

@@ -98,7 +98,7 @@ def may_hold(source: PythonSource, expr: cst.CSTNode, scope: Optional[Function],
         if len(values) > 1:  # assigned several times: any of the values
             return any(v is not value and may_hold(source, v, scope, test, depth + 1, bundle) for v in values)
         for ordinal, statement in enumerate(index.statements):  # `for stream in streams:`
-            if isinstance(statement, cst.For) and isinstance(statement.target, cst.Name) and \
+            if type(statement) is cst.For and isinstance(statement.target, cst.Name) and \
                     statement.target.value == value.value and index.scope_of(ordinal) is scope:
                 if may_hold(source, statement.iter, scope, test, depth + 1, bundle):
                     return True

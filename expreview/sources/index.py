@@ -74,10 +74,10 @@ def iter_subtree(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
 def dotted_name(expr: cst.CSTNode) -> str:
     """`a.b.c` for a Name/Attribute chain, '' for anything else."""
     parts = []
-    while isinstance(expr, cst.Attribute):
+    while type(expr) is cst.Attribute:  # exact types: the node classes are ABCs, and this is hot
         parts.append(expr.attr.value)
         expr = expr.value
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         parts.append(expr.value)
         return ".".join(reversed(parts))
     return ""
@@ -169,7 +169,7 @@ class Call:
     def method(self) -> str:
         """The called attribute (`print_json` of `Console().print_json(...)`), or the name."""
         func = self.node.func
-        return func.attr.value if isinstance(func, cst.Attribute) else self.name
+        return func.attr.value if type(func) is cst.Attribute else self.name
 
     def keyword(self, name: str) -> Optional[cst.BaseExpression]:
         return keyword_argument(self.node, name)

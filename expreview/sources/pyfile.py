@@ -59,8 +59,12 @@ def nesting_problem(text: str) -> Optional[ParseProblem]:
 
 class PythonSource(SourceFile):
     @cached_property
+    def _nesting(self) -> Optional[ParseProblem]:
+        return nesting_problem(self.text)
+
+    @cached_property
     def _parsed(self) -> tuple[Optional[cst.Module], Optional[ParseProblem]]:
-        problem = nesting_problem(self.text)
+        problem = self._nesting
         if problem is not None:
             return None, problem
         try:
@@ -94,7 +98,9 @@ class PythonSource(SourceFile):
 
     @cached_property
     def _ast_result(self) -> tuple[Optional[ast.Module], Optional[ParseProblem]]:
-        if self.module is None:
+        # Independent of the LibCST parse, so that a reader of the ast alone (DRV001 reading the
+        # base's definitions) does not pay for the CST; `ok` still asks for both.
+        if self._nesting is not None:
             return None, None
         try:
             with warnings.catch_warnings():

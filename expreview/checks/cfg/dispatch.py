@@ -103,7 +103,7 @@ def _origin(source: PythonSource, fn: Function, var: str, sources: tuple):
 
 
 def _candidates(fn: Function) -> list[str]:
-    names = {n.value for n in iter_subtree(fn.node.body) if isinstance(n, cst.Name)}
+    names = {n.value for n in iter_subtree(fn.node.body) if type(n) is cst.Name}
     return sorted(({p for p in fn.params} | set(fn.assigns)) & names)
 
 

@@ -154,7 +154,7 @@ def handled(source: PythonSource, fn: Function, var: str, nodes: list) -> _Tests
     `nodes` is fn's body, walked once by the caller for all candidate names."""
     index = source.index
     out = _Tests()
-    for comparison in (n for n in nodes if isinstance(n, cst.Comparison)):
+    for comparison in (n for n in nodes if type(n) is cst.Comparison):  # exact: the node classes are ABCs
         operands = [comparison.left] + [t.comparator for t in comparison.comparisons]
         forms = [_normalised_var(o, var) for o in operands]
         if all(f is None for f in forms):
@@ -178,6 +178,8 @@ def handled(source: PythonSource, fn: Function, var: str, nodes: list) -> _Tests
             else:
                 out.handled |= {(name, ops) for name in names}
     for node in nodes:
+        if type(node) is not cst.Subscript and type(node) is not cst.Call:
+            continue
         if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
             key = node.slice[0].slice.value
             key_ops = _normalised_var(key, var)

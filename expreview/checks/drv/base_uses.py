@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import AbstractSet, Optional
 
 from expreview.bundle import Bundle
 from expreview.checks.drv.common import DEFINITIONS, Definition
@@ -25,9 +25,9 @@ class Use:
     placeholder: bool
 
 
-def base_uses(bundle: Bundle) -> dict[str, list[Use]]:
-    """Every reference to a name in the base's Python files (loads, attributes, imported names,
-    strings equal to it), with the top-level definition it stands in."""
+def base_uses(bundle: Bundle, wanted: AbstractSet[str]) -> dict[str, list[Use]]:
+    """Every reference to a `wanted` name in the base's Python files (loads, attributes, imported
+    names, strings equal to it), with the top-level definition it stands in."""
     uses: dict[str, list[Use]] = {}
     assert bundle.base is not None
     for source in bundle.base.python_files():
@@ -57,7 +57,8 @@ def base_uses(bundle: Bundle) -> dict[str, list[Use]]:
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
                 names.append(node.value)
             for name in names:
-                uses.setdefault(name, []).append(Use(source.path, top, branch or marked(stmt)))
+                if name in wanted:
+                    uses.setdefault(name, []).append(Use(source.path, top, branch or marked(stmt)))
             if isinstance(node, (ast.If, ast.IfExp)):
                 visit(node.test, top, branch, stmt)
                 inside = branch or "placeholder" in ast.unparse(node.test).lower()

@@ -236,18 +236,17 @@ def base_definition_missing(bundle: Bundle) -> Iterator[Hit]:
         base_names |= set(top_definitions(source))
     missing: list[tuple[str, str, Definition, PythonSource]] = []
     for path, base_text, _ in pairs(bundle, ".py"):
-        # The base only needs its top-level names: its CST, not its ast or positions.
+        # The base is read through its ast alone: no rule needs its CST, its index or positions.
         base, derived = bundle.base.python(path), bundle.python(path)
         assert base is not None and derived is not None  # pairs yields paths both bundles can read
-        if base.module is None or derived.module is None:
+        if base.tree is None or derived.module is None:
             continue
-        base_defs = top_definitions(base)
-        missing += [(path, name, base_defs[name], base) for name in base.index.toplevel
+        missing += [(path, name, node, base) for name, node in top_definitions(base).items()
                     if name not in derived.index.toplevel and name not in defined_anywhere
-                    and "placeholder" not in name.lower() and name in base_defs]
+                    and "placeholder" not in name.lower()]
     if not missing:
         return
-    uses = base_uses(bundle)
+    uses = base_uses(bundle, {name for _, name, _, _ in missing})
     kept = rewritten(bundle, missing, derived_defs, base_names, uses)
     scaffolding = {name for _, name, node, base in missing if declares_scaffolding(base, node)}
     scaffolding |= {name for _, name, node, _ in missing if trivial_subclass(node, scaffolding)}

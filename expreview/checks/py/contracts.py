@@ -196,13 +196,17 @@ def call_signature_mismatch(bundle: Bundle) -> Iterator[Hit]:
                             "pass what the callee takes, or change its signature and every caller", call.node)
 
 
+# Exact types, not isinstance: LibCST's node classes are ABCs, and this loop runs over every node.
+_NESTED_SCOPES = frozenset({cst.FunctionDef, cst.Lambda, cst.ClassDef})
+
+
 def _own_nodes(fn: cst.FunctionDef) -> Iterator[cst.CSTNode]:
     """The nodes of `fn`'s body, not those of functions, lambdas or classes defined in it."""
     stack: list[cst.CSTNode] = [fn.body]
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(c for c in iter_children(node) if not isinstance(c, (cst.FunctionDef, cst.Lambda, cst.ClassDef)))
+        stack.extend(c for c in iter_children(node) if type(c) not in _NESTED_SCOPES)
 
 
 def returned_arity(fn: cst.FunctionDef) -> Optional[int]:
@@ -210,9 +214,9 @@ def returned_arity(fn: cst.FunctionDef) -> Optional[int]:
     one length (None for a generator, a bare return, or any other returned value)."""
     lengths = set()
     for node in _own_nodes(fn):
-        if isinstance(node, (cst.Yield, cst.Await)):
+        if type(node) is cst.Yield or type(node) is cst.Await:
             return None
-        if isinstance(node, cst.Return):
+        if type(node) is cst.Return:
             value = node.value
             if not isinstance(value, cst.Tuple) or any(isinstance(e, cst.StarredElement) for e in value.elements):
                 return None
@@ -222,7 +226,7 @@ def returned_arity(fn: cst.FunctionDef) -> Optional[int]:
 
 def _unpacked(statement: cst.CSTNode) -> Optional[tuple[int, cst.Call]]:
     """(number of targets, call) for `a, b, c = f(...)` (no starred target)."""
-    if not isinstance(statement, cst.Assign) or len(statement.targets) != 1 or not isinstance(statement.value, cst.Call):
+    if type(statement) is not cst.Assign or len(statement.targets) != 1 or not isinstance(statement.value, cst.Call):
         return None
     target = statement.targets[0].target
     if not isinstance(target, (cst.Tuple, cst.List)) or any(isinstance(e, cst.StarredElement) for e in target.elements):
@@ -370,7 +374,7 @@ def class_use_unsupported(bundle: Bundle) -> Iterator[Hit]:
         index = source.index
         calls = {id(c.node): c for c in index.calls}
         for statement in index.statements:
-            if not isinstance(statement, cst.With) or statement.asynchronous is not None:
+            if type(statement) is not cst.With or statement.asynchronous is not None:
                 continue
             for item in statement.items:
                 call = calls.get(id(item.item))
