@@ -133,6 +133,7 @@ def missing_imports(index: Index, snapshot: ApiSnapshot, libraries: set[str]) ->
 
 def missing_attributes(index: Index, snapshot: ApiSnapshot, libraries: set[str]) -> Iterator[MissingName]:
     aliases = _aliases(index)
+    followed: dict[tuple[str, str], Optional[Lookup]] = {}  # the same chain is read again and again
     for attr in index.attributes:
         if attr.store:
             continue
@@ -140,11 +141,12 @@ def missing_attributes(index: Index, snapshot: ApiSnapshot, libraries: set[str])
         head = _resolve_head(aliases, parts[0], attr.scope)
         if head is None or head.split(".")[0] not in libraries:
             continue
-        start = snapshot.lookup(head)
-        if start.kind not in (MODULE, CLASS):
-            continue
-        found = snapshot.follow(start, parts[1:])
-        if found.kind != MISSING:
+        key = (head, attr.name)
+        if key not in followed:
+            start = snapshot.lookup(head)
+            followed[key] = snapshot.follow(start, parts[1:]) if start.kind in (MODULE, CLASS) else None
+        found = followed[key]
+        if found is None or found.kind != MISSING:
             continue
         cut = found.at + 1  # parts[cut] is the missing name
         owner = ".".join([head, *parts[1:cut]])

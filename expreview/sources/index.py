@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable, Iterator, Optional
 
 import libcst as cst
@@ -165,7 +166,7 @@ class Call:
     loops: tuple  # enclosing For/While nodes inside the scope, outermost first
     stmt: int
 
-    @property
+    @cached_property  # many rules scan every call by method
     def method(self) -> str:
         """The called attribute (`print_json` of `Console().print_json(...)`), or the name."""
         func = self.node.func

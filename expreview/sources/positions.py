@@ -74,15 +74,24 @@ class _TrackingState(CodegenState):
 def ast_statements(tree: ast.AST) -> list[ast.stmt]:
     """Statements in pre-order (the order LibCST's walk numbers them in)."""
     out: list[ast.stmt] = []
-    stack = [tree]
+    stack: list[ast.AST] = [tree]
     while stack:
         node = stack.pop()
         if isinstance(node, ast.stmt):
             out.append(node)
-        children = [c for c in ast.iter_child_nodes(node) if isinstance(c, (ast.stmt, ast.excepthandler, ast.match_case))]
+        children: list[ast.AST] = []
+        for name in _BLOCKS:  # only these fields hold statements (handlers and cases hold blocks)
+            block = getattr(node, name, None)
+            if type(block) is list:
+                children += block
         children.reverse()
         stack.extend(children)
     return out
+
+
+# The statement-holding fields of any node, in the order the ast declares them (Try: body,
+# handlers, orelse, finalbody); an expression's `body` (IfExp, Lambda) is never a list.
+_BLOCKS = ("body", "handlers", "orelse", "finalbody", "cases")
 
 
 def _char_column(lines: list[str], lineno: int, byte_col: int) -> int:

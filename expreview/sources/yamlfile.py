@@ -29,7 +29,7 @@ class Problem:
     column: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class Entry:
     """A mapping entry or sequence item, with where it is."""
     path: tuple  # keys and indices from the root
@@ -76,6 +76,14 @@ class YamlSource(SourceFile):
 
     def entries(self) -> Iterator[Entry]:
         """Every mapping value and sequence item, depth first, in document order."""
+        return iter(self._entries)
+
+    @cached_property
+    def _entries(self) -> tuple[Entry, ...]:
+        # Listed once per file: a dozen rules walk every entry of every YAML file.
+        return tuple(self._walk())
+
+    def _walk(self) -> Iterator[Entry]:
         if self.node is None:
             return
         stack: list[tuple[tuple, Optional[yaml.Node], yaml.Node]] = [((), None, self.node)]

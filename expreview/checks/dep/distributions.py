@@ -173,15 +173,33 @@ def _prefixes(import_name: str) -> Iterator[str]:
 def candidates(import_name: str, extra: UserMap = {}) -> tuple[str, ...]:
     """Distributions that install `import import_name`, the one to declare first; () when neither
     the user's map, this module's table nor requires.json knows it (never the import name itself)."""
+    if not extra:
+        return _shipped_candidates(import_name)
+    return _candidates(import_name, extra)
+
+
+@lru_cache(maxsize=1024)
+def _shipped_candidates(import_name: str) -> tuple[str, ...]:
+    """`candidates` without a user map, once per import name: DEP002 and DEP004 ask it for every
+    pair of declared distribution and imported module."""
+    return _candidates(import_name, {})
+
+
+def _candidates(import_name: str, extra: UserMap) -> tuple[str, ...]:
     generated = shipped().get("imports", {})
     for prefix in _prefixes(import_name):
         found = tuple(extra.get(prefix, ())) + IMPORT_TO_DISTRIBUTIONS.get(prefix, ()) + tuple(generated.get(prefix, ()))
         if found:
             unique: dict[str, str] = {}
             for dist in found:
-                unique.setdefault(canonicalize_name(dist), dist)
+                unique.setdefault(_canonical(dist), dist)
             return tuple(unique.values())
     return ()
+
+
+@lru_cache(maxsize=4096)
+def _canonical(name: str) -> str:
+    return canonicalize_name(name)
 
 
 def is_namespace(top: str) -> bool:
@@ -198,10 +216,10 @@ def _namespaces() -> frozenset[str]:
 def provides(distribution: str, import_name: str, extra: UserMap = {}) -> bool:
     """Whether declaring `distribution` declares `import import_name` (a distribution named as the
     import counts: that is how most are named)."""
-    wanted = canonicalize_name(distribution)
+    wanted = _canonical(distribution)
     top = import_name.split(".")[0]
-    return any(canonicalize_name(d) == wanted for d in candidates(import_name, extra) + PROVIDED_BY.get(top, ())) or \
-        canonicalize_name(top) == wanted
+    return any(_canonical(d) == wanted for d in candidates(import_name, extra) + PROVIDED_BY.get(top, ())) or \
+        _canonical(top) == wanted
 
 
 def requirements_known(distribution: str) -> bool:

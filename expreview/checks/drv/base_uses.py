@@ -31,6 +31,8 @@ def base_uses(bundle: Bundle, wanted: AbstractSet[str]) -> dict[str, list[Use]]:
     uses: dict[str, list[Use]] = {}
     assert bundle.base is not None
     for source in bundle.base.python_files():
+        if not any(name in source.text for name in wanted):
+            continue  # no use of a wanted name can be in a file that never spells it
         tree = source.tree
         if tree is None:
             continue

@@ -396,7 +396,8 @@ def _produced_keys(bundle: Bundle) -> set[str]:
                 if not s.store and isinstance(s.node.slice[0].slice, cst.Index)}
         for s in index.strings:
             node_id = id(s.node)
-            if node_id in read or node_id in index.compared or is_docstring(index, s.node, s.stmt):
+            if s.value in keys or node_id in read or node_id in index.compared \
+                    or is_docstring(index, s.node, s.stmt):
                 continue
             keys.add(s.value)
         for call in index.calls:
