@@ -16,7 +16,7 @@ import libcst as cst
 from expreview.bundle import Bundle
 from expreview.facts.cache import bundle_fact, source_fact
 from expreview.facts.project_imports import project_module
-from expreview.sources.index import Call, Function, dotted_name, encloses
+from expreview.sources.index import Call, Function, Import, dotted_name, encloses
 from expreview.sources.pyfile import PythonSource
 
 Def = Union[cst.FunctionDef, cst.ClassDef]
@@ -165,10 +165,33 @@ def resolve_callee(bundle: Bundle, source: PythonSource, call: Call) -> Optional
     return resolved_calls(bundle).get(id(call.node))
 
 
+@source_fact
+def _imports_by_alias(source: PythonSource) -> dict[str, list[Import]]:
+    out: dict[str, list[Import]] = {}
+    for imp in source.index.imports:
+        out.setdefault(imp.alias, []).append(imp)
+    return out
+
+
+@source_fact
+def _calls_by_node(source: PythonSource) -> dict[int, Call]:
+    return {id(call.node): call for call in source.index.calls}
+
+
+@source_fact
+def _reachable_names(source: PythonSource) -> frozenset[str]:
+    """The bare names a call in `source` can reach a bundle definition through: its defs and
+    classes at any depth, and the names its from-imports bind."""
+    index = source.index
+    return frozenset(index.defined | {i.alias for i in index.imports if i.name is not None})
+
+
 def _resolve(bundle: Bundle, source: PythonSource, call: Call) -> Optional[Callee]:
     parts = call.name.split(".")
     if len(parts) == 1:
         name = parts[0]
+        if name not in _reachable_names(source):
+            return None  # no def, class or from-import of the file binds it: a builtin, a local value
         nested = _nested_def(call.scope, name)
         if nested is not None:
             return Callee(source, nested, False)
@@ -182,7 +205,7 @@ def _resolve(bundle: Bundle, source: PythonSource, call: Call) -> Optional[Calle
             if len(local) != 1:
                 return None
             return Callee(source, local[0], isinstance(local[0], cst.ClassDef))
-        imports = [i for i in source.index.imports if i.alias == name and i.name is not None]
+        imports = [i for i in _imports_by_alias(source).get(name, ()) if i.name is not None]
         if len(imports) != 1:
             return None
         module = project_module(imports[0])
@@ -207,7 +230,7 @@ def _resolve(bundle: Bundle, source: PythonSource, call: Call) -> Optional[Calle
     if len(parts) == 2 and call.scope is not None and parts[0] in call.scope.assigns:
         return _instance_method(bundle, source, call, parts[0], parts[1])
     if len(parts) == 2:
-        imports = [i for i in source.index.imports if i.alias == parts[0]]
+        imports = _imports_by_alias(source).get(parts[0], [])
         if len(imports) != 1 or _rebound(source, parts[0], call.scope):
             return None
         imp = imports[0]
@@ -227,7 +250,7 @@ def _instance_method(bundle: Bundle, source: PythonSource, call: Call, name: str
     values = call.scope.assigns.get(name, [])
     if len(values) != 1 or not isinstance(values[0], cst.Call) or name in call.scope.params:
         return None
-    made = next((c for c in source.index.calls if c.node is values[0]), None)
+    made = _calls_by_node(source).get(id(values[0]))
     cls = _resolve(bundle, source, made) if made is not None else None
     if cls is None or not isinstance(cls.node, cst.ClassDef):
         return None
@@ -346,7 +369,7 @@ def _bundle_class(bundle: Bundle, source: PythonSource, name: str) -> Optional[t
     local = [d for d in _top_defs(source, name) if isinstance(d, cst.ClassDef)]
     if len(local) == 1:
         return source, local[0]
-    imports = [i for i in source.index.imports if i.alias == name and i.name is not None]
+    imports = [i for i in _imports_by_alias(source).get(name, ()) if i.name is not None]
     if len(imports) == 1:
         module = project_module(imports[0])
         found = _unique_def(bundle, _file_of(bundle, module), imports[0].name or "") if module else None

@@ -19,6 +19,7 @@ import libcst as cst
 
 from expreview.checks.cfg.config_origin import config_keys, from_callers
 from expreview.checks.cfg.dispatch_branches import fallback_raises, generic_use, handled, taken_before
+from expreview.facts.cache import source_fact
 from expreview.facts.values import call_sites
 from expreview.sources.index import Function, dotted_name, iter_subtree
 from expreview.sources.pyfile import PythonSource
@@ -102,9 +103,20 @@ def _origin(source: PythonSource, fn: Function, var: str, sources: tuple):
     return from_callers(source, fn, var, 0, sources) if var in fn.params else None
 
 
-def _candidates(fn: Function) -> list[str]:
-    names = {n.value for n in iter_subtree(fn.node.body) if type(n) is cst.Name}
-    return sorted(({p for p in fn.params} | set(fn.assigns)) & names)
+def _candidates(source: PythonSource, fn: Function) -> list[str]:
+    """The parameters and local variables that `fn`'s body reads, once per function: a dispatch
+    asks for its own and for each caller's."""
+    memo = _candidate_memo(source)
+    found = memo.get(id(fn.node))
+    if found is None:
+        names = {n.value for n in iter_subtree(fn.node.body) if type(n) is cst.Name}
+        found = memo[id(fn.node)] = sorted(({p for p in fn.params} | set(fn.assigns)) & names)
+    return found
+
+
+@source_fact
+def _candidate_memo(source: PythonSource) -> dict[int, list[str]]:
+    return {}
 
 
 def _handled_before(source: PythonSource, fn: Function, var: str, keys: tuple, sources: tuple) -> set:
@@ -112,7 +124,7 @@ def _handled_before(source: PythonSource, fn: Function, var: str, keys: tuple, s
     `if other == "dummy": return …` in fn on another variable holding the same value, or one in a
     caller before it calls fn."""
     out: set = set()
-    for other in _candidates(fn):
+    for other in _candidates(source, fn):
         origin = _origin(source, fn, other, sources) if other != var else None
         if origin is not None and origin[0] == keys:
             out |= taken_before(source, fn, other, tuple(origin[1]))
@@ -120,7 +132,7 @@ def _handled_before(source: PythonSource, fn: Function, var: str, keys: tuple, s
         scope = call.scope
         if scope is None or scope is fn:
             continue
-        for other in _candidates(scope):
+        for other in _candidates(caller, scope):
             origin = _origin(caller, scope, other, sources)
             if origin is not None and origin[0] == keys:
                 out |= taken_before(caller, scope, other, tuple(origin[1]), call.stmt)
@@ -133,7 +145,7 @@ def dispatches(source: PythonSource, sources: tuple = ()) -> list[Dispatch]:
         if not fallback_raises(fn.node):
             continue
         nodes = list(iter_subtree(fn.node.body))
-        for var in _candidates(fn):
+        for var in _candidates(source, fn):
             tests = handled(source, fn, var, nodes)
             if not tests.compared or not (tests.handled or tests.patterns) or tests.open \
                     or generic_use(source, fn, var):
