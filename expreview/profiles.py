@@ -128,7 +128,12 @@ class Profile:
 
 
 def profile_dir() -> Path:
-    chosen = os.environ.get(RULES_DIR_ENV)
+    return _profile_dir(os.environ.get(RULES_DIR_ENV) or None)
+
+
+@lru_cache(maxsize=None)
+def _profile_dir(chosen: Optional[str]) -> Path:
+    # Cached by the variable's value: resolving this file's path costs system calls on every review.
     if chosen:
         return Path(chosen)
     # A wheel installs the top-level rules/ directory as expreview/profiles; a source
