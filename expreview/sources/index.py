@@ -254,12 +254,20 @@ class Index:
 
     def scope_of(self, stmt: int) -> Optional[Function]:
         """The innermost function whose body holds statement `stmt` (None: module level)."""
-        best = None
-        for fn in self.functions:
+        table = self._scopes
+        return table[stmt] if 0 <= stmt < len(table) else None
+
+    @cached_property
+    def _scopes(self) -> list[Optional[Function]]:
+        """Each statement's innermost function, worked out once (rules ask for every statement).
+        A function starts after the outer ones that hold it, so writing them in order of their
+        first statement leaves the innermost last."""
+        table: list[Optional[Function]] = [None] * len(self.statements)
+        for fn in sorted(self.functions, key=lambda f: f.stmt):
             first, last = self.statement_range(fn.node)
-            if first < stmt <= last and (best is None or fn.stmt > best.stmt):
-                best = fn
-        return best
+            for ordinal in range(max(first + 1, 0), min(last, len(table) - 1) + 1):
+                table[ordinal] = fn
+        return table
 
     def function(self, name: str) -> Optional[Function]:
         for fn in self.functions:
