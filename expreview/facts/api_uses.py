@@ -135,8 +135,8 @@ def missing_attributes(index: Index, snapshot: ApiSnapshot, libraries: set[str])
     aliases = _aliases(index)
     followed: dict[tuple[str, str], Optional[Lookup]] = {}  # the same chain is read again and again
     for attr in index.attributes:
-        if attr.store:
-            continue
+        if attr.store or attr.name.partition(".")[0] not in aliases:
+            continue  # most chains start at a local value (`self.x`, `args.lr`), not an import
         parts = attr.name.split(".")
         head = _resolve_head(aliases, parts[0], attr.scope)
         if head is None or head.split(".")[0] not in libraries:

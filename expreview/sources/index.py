@@ -25,6 +25,7 @@ _SKIPPED_FIELDS = {
     "default_indent", "default_newline", "encoding", "has_trailing_newline",
 }
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+_PLAIN_VALUES = (str, bool, int)
 
 
 def child_fields(tp: type) -> tuple[str, ...]:
@@ -34,6 +35,7 @@ def child_fields(tp: type) -> tuple[str, ...]:
             f.name
             for f in dataclasses.fields(tp)
             if f.name not in _SKIPPED_FIELDS and not f.name.startswith("whitespace")
+            and f.type not in _PLAIN_VALUES  # `Name.value`: never a node, so leaves have no fields
         )
         _CHILD_FIELDS[tp] = names
     return names
