@@ -342,12 +342,12 @@ def signature(bundle: Bundle, callee: Callee) -> Optional[Signature]:
     if node.keywords or any(isinstance(s, cst.FunctionDef) and s.name.value == "__new__" for s in node.body.body):
         return None
     init = [s for s in node.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"]
-    shown = (node.name.value, callee.source, node)
+    named = (node.name.value, callee.source, node)  # how a message will name the class
     if init:
         if decorators or len(init) != 1 or _decorator_names(init[0]):
             return None
         params = _params_of(init[0].params, True)
-        return Signature(tuple(params), *shown) if params is not None else None
+        return Signature(tuple(params), *named) if params is not None else None
     if node.bases:
         return None  # the base class's __init__ decides
     if any(d in _DATACLASS for d in decorators):
@@ -358,10 +358,10 @@ def signature(bundle: Bundle, callee: Callee) -> Optional[Signature]:
                 a.keyword is None or a.keyword.value not in _DATACLASS_SAFE_OPTIONS for a in deco.args):
             return None
         fields = _dataclass_fields(node)
-        return Signature(tuple(fields), *shown) if fields is not None else None
+        return Signature(tuple(fields), *named) if fields is not None else None
     if decorators:
         return None
-    return Signature((), *shown)  # object.__init__: no arguments
+    return Signature((), *named)  # object.__init__: no arguments
 
 
 def _bundle_class(bundle: Bundle, source: PythonSource, name: str) -> Optional[tuple[PythonSource, cst.ClassDef]]:

@@ -277,6 +277,7 @@ def base_definition_missing(bundle: Bundle) -> Iterator[Hit]:
         yield Hit(path, f"the base's `{name}`{where} is missing here; keep it (or its behaviour) in the "
                         "derived code")
 
+
 def _asked_by_configs(bundle: Bundle) -> set[str]:
     """Names a derived YAML gives as a value (`model: {name: BaselineModel}`) that no derived
     Python file spells as a string: a run still asks for them, and nothing dispatches on them."""
