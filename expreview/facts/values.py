@@ -6,6 +6,7 @@ from typing import Callable, Iterable, Iterator, Optional, TypeVar
 
 import libcst as cst
 
+from expreview.facts.cache import source_fact
 from expreview.sources.index import Call, Function, Index
 from expreview.sources.pyfile import PythonSource
 
@@ -36,9 +37,19 @@ def call_sites(source: PythonSource, fn: Function,
             imported = any(imp.name == fn.name and (imp.module or "").split(".")[-1] == stem
                            for imp in caller.index.imports)
             names = {fn.name} if imported else set()
-        for call in caller.index.calls:
+        for call in _calls_by_tail(caller).get(fn.name, ()):
             if call.name in names or caller is not source and call.name.endswith("." + fn.name):
                 yield caller, call
+
+
+@source_fact
+def _calls_by_tail(source: PythonSource) -> dict[str, list[Call]]:
+    """The file's calls by the last part of the callee's name (`fit` for `trainer.fit`), in order:
+    every call site of a function has that function's name last."""
+    out: dict[str, list[Call]] = {}
+    for call in source.index.calls:
+        out.setdefault(call.name.rsplit(".", 1)[-1], []).append(call)
+    return out
 
 
 def argument(call: Call, fn: Function, param: str) -> Optional[cst.CSTNode]:

@@ -109,13 +109,27 @@ def _candidates(source: PythonSource, fn: Function) -> list[str]:
     memo = _candidate_memo(source)
     found = memo.get(id(fn.node))
     if found is None:
-        names = {n.value for n in iter_subtree(fn.node.body) if type(n) is cst.Name}
+        names = {n.value for n in _body_nodes(source, fn) if type(n) is cst.Name}
         found = memo[id(fn.node)] = sorted(({p for p in fn.params} | set(fn.assigns)) & names)
+    return found
+
+
+def _body_nodes(source: PythonSource, fn: Function) -> list[cst.CSTNode]:
+    """Every node of `fn`'s body, listed once per function."""
+    memo = _body_memo(source)
+    found = memo.get(id(fn.node))
+    if found is None:
+        found = memo[id(fn.node)] = list(iter_subtree(fn.node.body))
     return found
 
 
 @source_fact
 def _candidate_memo(source: PythonSource) -> dict[int, list[str]]:
+    return {}
+
+
+@source_fact
+def _body_memo(source: PythonSource) -> dict[int, list[cst.CSTNode]]:
     return {}
 
 
@@ -144,7 +158,7 @@ def dispatches(source: PythonSource, sources: tuple = ()) -> list[Dispatch]:
     for fn in source.index.functions:
         if not fallback_raises(fn.node):
             continue
-        nodes = list(iter_subtree(fn.node.body))
+        nodes = _body_nodes(source, fn)
         for var in _candidates(source, fn):
             tests = handled(source, fn, var, nodes)
             if not tests.compared or not (tests.handled or tests.patterns) or tests.open \
