@@ -10,7 +10,7 @@ from expreview.bundle import Bundle
 from expreview.facts.bundle_defs import Callee, Signature, class_members, resolve_callee, signature
 from expreview.findings import CRASH, ERROR
 from expreview.rule import Example, Hit, rule
-from expreview.sources.index import Call, iter_children
+from expreview.sources.index import Call, Index, iter_children
 
 _MODEL = '''
 class Net:
@@ -224,6 +224,24 @@ def returned_arity(fn: cst.FunctionDef) -> Optional[int]:
     return lengths.pop() if len(lengths) == 1 else None
 
 
+def _return_lengths(index: Index, fn: cst.FunctionDef) -> Optional[set[int]]:
+    """The lengths of the tuple literals that the `return`s of `fn` itself give (not those of a
+    function inside it); None when one gives anything else."""
+    first, last = index.statement_range(fn)
+    lengths = set()
+    for ordinal in range(first + 1, last + 1):
+        statement = index.statements[ordinal]
+        if type(statement) is not cst.Return:
+            continue
+        scope = index.scope_of(ordinal)
+        if scope is None or scope.node is not fn:
+            continue
+        if type(statement.value) is not cst.Tuple:
+            return None
+        lengths.add(len(statement.value.elements))
+    return lengths
+
+
 def _unpacked(statement: cst.CSTNode) -> Optional[tuple[int, cst.Call]]:
     """(number of targets, call) for `a, b, c = f(...)` (no starred target)."""
     if type(statement) is not cst.Assign or len(statement.targets) != 1 or not isinstance(statement.value, cst.Call):
@@ -278,6 +296,8 @@ def unpacking_arity_mismatch(bundle: Bundle) -> Iterator[Hit]:
             callee = resolve_callee(bundle, source, call)
             if callee is None or not isinstance(callee.node, cst.FunctionDef):
                 continue
+            if _return_lengths(callee.source.index, callee.node) in (None, {targets}):
+                continue  # told from the index without walking the body: no mismatch can be judged
             arity = returned_arity(callee.node)
             if arity is None or arity == targets:
                 continue
