@@ -46,21 +46,28 @@ def base_uses(bundle: Bundle, wanted: AbstractSet[str]) -> dict[str, list[Use]]:
                 found = seen[line] = _marked(lines, line)
             return found
 
+        def use(name: str, top: Optional[str], branch: bool, stmt: int) -> None:
+            uses.setdefault(name, []).append(Use(source.path, top, branch or marked(stmt)))
+
         def visit(node: ast.AST, top: Optional[str], branch: bool, stmt: int) -> None:
+            if isinstance(node, ast.Name):  # the most common nodes, and leaves (their ctx says nothing)
+                if node.id in wanted and isinstance(node.ctx, ast.Load):
+                    use(node.id, top, branch, stmt)
+                return
+            if isinstance(node, ast.Constant):
+                if isinstance(node.value, str) and node.value in wanted:  # a wanted name is an identifier
+                    use(node.value, top, branch, stmt)
+                return
             if isinstance(node, ast.stmt):
                 stmt = node.lineno
             names: list[str] = []
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                names.append(node.id)
-            elif isinstance(node, ast.Attribute):
+            if isinstance(node, ast.Attribute):
                 names.append(node.attr)
             elif isinstance(node, ast.ImportFrom):
                 names += [alias.name for alias in node.names]
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
-                names.append(node.value)
             for name in names:
                 if name in wanted:
-                    uses.setdefault(name, []).append(Use(source.path, top, branch or marked(stmt)))
+                    use(name, top, branch, stmt)
             if isinstance(node, (ast.If, ast.IfExp)):
                 visit(node.test, top, branch, stmt)
                 inside = branch or "placeholder" in ast.unparse(node.test).lower()
