@@ -7,9 +7,9 @@ from functools import partial
 from typing import Iterator, Optional
 
 import libcst as cst
-from pyflakes import checker as flakes
 from pyflakes import messages as flake_messages
 
+from expreview.checks.py.undefined import undefined_messages
 from expreview.facts.docstrings import is_docstring
 from expreview.facts.project_imports import project_module
 from expreview.bundle import Bundle
@@ -157,9 +157,8 @@ def undefined_name(bundle: Bundle) -> Iterator[Hit]:
             continue
         tree = source.tree
         assert tree is not None  # source.ok
-        result = flakes.Checker(tree, filename=source.path)
         walked = None
-        for message in sorted(result.messages, key=lambda m: (m.lineno, m.col)):
+        for message in sorted(undefined_messages(source), key=lambda m: (m.lineno, m.col)):
             if isinstance(message, _UNDEFINED):
                 name = message.message_args[0]
                 walked = walked or _parents(tree)
