@@ -43,3 +43,20 @@ def test_string_annotations_of_special_forms_are_still_checked():
         assert "Missing" in {name for _, _, name in names(undefined_messages(source))}, key
     plain = names(undefined_messages(PythonSource("src/x.py", CASES["plain calls"])))
     assert [name for _, _, name in plain] == ["missing_too"]
+
+
+def test_every_special_form_pyflakes_tests_a_call_for_is_known():
+    """Read from the installed pyflakes itself: the names its CALL handler asks `_is_typing` (or a
+    name test) about must all take the slow path, or a newer pyflakes form would be skipped."""
+    import ast
+    import inspect
+    import textwrap
+
+    from expreview.checks.py.undefined import _SPECIAL_FORMS
+
+    handler = ast.parse(textwrap.dedent(inspect.getsource(checker.Checker.CALL)))
+    asked = {arg.value for call in ast.walk(handler) if isinstance(call, ast.Call)
+             and getattr(call.func, "id", "").startswith("_is_")
+             for arg in call.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)}
+    assert {"cast", "TypeVar", "NamedTuple"} <= asked  # the reading found pyflakes' tests
+    assert asked <= _SPECIAL_FORMS, asked - _SPECIAL_FORMS
