@@ -174,7 +174,8 @@ def _imports_by_alias(source: PythonSource) -> dict[str, list[Import]]:
 
 
 @source_fact
-def _calls_by_node(source: PythonSource) -> dict[int, Call]:
+def calls_by_node(source: PythonSource) -> dict[int, Call]:
+    """The file's recorded calls by id of their node, once per file (several rules ask)."""
     return {id(call.node): call for call in source.index.calls}
 
 
@@ -250,7 +251,7 @@ def _instance_method(bundle: Bundle, source: PythonSource, call: Call, name: str
     values = call.scope.assigns.get(name, [])
     if len(values) != 1 or not isinstance(values[0], cst.Call) or name in call.scope.params:
         return None
-    made = _calls_by_node(source).get(id(values[0]))
+    made = calls_by_node(source).get(id(values[0]))
     cls = _resolve(bundle, source, made) if made is not None else None
     if cls is None or not isinstance(cls.node, cst.ClassDef):
         return None

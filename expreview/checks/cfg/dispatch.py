@@ -104,14 +104,10 @@ def _origin(source: PythonSource, fn: Function, var: str, sources: tuple):
 
 
 def _candidates(source: PythonSource, fn: Function) -> list[str]:
-    """The parameters and local variables that `fn`'s body reads, once per function: a dispatch
-    asks for its own and for each caller's."""
-    memo = _candidate_memo(source)
-    found = memo.get(id(fn.node))
-    if found is None:
-        names = {n.value for n in _body_nodes(source, fn) if type(n) is cst.Name}
-        found = memo[id(fn.node)] = sorted(({p for p in fn.params} | set(fn.assigns)) & names)
-    return found
+    """The parameters and local variables that `fn`'s body reads (a dispatch asks for its own and
+    for each caller's; the body is walked once per function)."""
+    names = {n.value for n in _body_nodes(source, fn) if type(n) is cst.Name}
+    return sorted(({p for p in fn.params} | set(fn.assigns)) & names)
 
 
 def _body_nodes(source: PythonSource, fn: Function) -> list[cst.CSTNode]:
@@ -121,11 +117,6 @@ def _body_nodes(source: PythonSource, fn: Function) -> list[cst.CSTNode]:
     if found is None:
         found = memo[id(fn.node)] = list(iter_subtree(fn.node.body))
     return found
-
-
-@source_fact
-def _candidate_memo(source: PythonSource) -> dict[int, list[str]]:
-    return {}
 
 
 @source_fact

@@ -9,6 +9,7 @@ import libcst as cst
 import yaml
 
 from expreview.bundle import Bundle
+from expreview.facts.bundle_defs import calls_by_node
 from expreview.facts.cache import bundle_fact
 from expreview.facts.literals import literal
 from expreview.edits import SAFE, Edit, Fix
@@ -153,7 +154,7 @@ def _key_reads(bundle: Bundle, keys: set[str]) -> dict[str, list[set[int]]]:
                     found.append((key, call.node, call.stmt))
         if not found:
             continue
-        calls = {id(c.node): c for c in index.calls}
+        calls = calls_by_node(source)
         casts: dict[int, dict[int, set[int]]] = {}
         for key, node, stmt in found:
             if stmt not in casts:

@@ -7,7 +7,7 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from expreview.bundle import Bundle
-from expreview.facts.bundle_defs import Callee, Signature, class_members, resolve_callee, signature
+from expreview.facts.bundle_defs import Callee, Signature, calls_by_node, class_members, resolve_callee, signature
 from expreview.findings import CRASH, ERROR
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import Call, Index, iter_children
@@ -286,7 +286,7 @@ def unpacking_arity_mismatch(bundle: Bundle) -> Iterator[Hit]:
     for source in bundle.python_files():
         if not source.ok:
             continue
-        calls = {id(c.node): c for c in source.index.calls}
+        calls = calls_by_node(source)
         for statement in source.index.statements:
             found = _unpacked(statement)
             if found is None or id(found[1]) not in calls:
@@ -392,7 +392,7 @@ def class_use_unsupported(bundle: Bundle) -> Iterator[Hit]:
         if not source.ok:
             continue
         index = source.index
-        calls = {id(c.node): c for c in index.calls}
+        calls = calls_by_node(source)
         for statement in index.statements:
             if type(statement) is not cst.With or statement.asynchronous is not None:
                 continue
