@@ -106,7 +106,7 @@ def _cwd_fix(source: PythonSource, call) -> Optional[Fix]:
         @hydra.main(config_path='../config', config_name='config')
         def main(cfg):
             subprocess.run(['python', '-u', '-m', 'src.train', f'run={cfg.run}'], check=True)
-        """}, line=5, message='has no version_base'),
+        """}, line=7, message='has no version_base'),
              # without config_name Hydra reads no config.yaml, so its `hydra.run.dir: .` does not apply
              Example(files={MAIN: """
                  import subprocess
@@ -121,7 +121,7 @@ def _cwd_fix(source: PythonSource, call) -> Optional[Fix]:
                      hydra:
                        run:
                          dir: .
-                     """}, line=6),
+                     """}, line=8),
              # a run dir below the original directory still moves the process
              Example(files={MAIN: """
                  import subprocess
@@ -136,7 +136,7 @@ def _cwd_fix(source: PythonSource, call) -> Optional[Fix]:
                      hydra:
                        run:
                          dir: ${hydra:runtime.cwd}/outputs/${now:%H-%M-%S}
-                     """}, line=6),
+                     """}, line=8),
              # os.getcwd() inside main is already Hydra's output directory
              Example(files={MAIN: """
                  import os
@@ -150,7 +150,7 @@ def _cwd_fix(source: PythonSource, call) -> Optional[Fix]:
                      env = os.environ.copy()
                      env['PYTHONPATH'] = os.getcwd()
                      subprocess.run([sys.executable, '-m', 'src.train'], check=True, env=env)
-                 """}, line=7),
+                 """}, line=11),
              # version_base 1.1 keeps the old behaviour: Hydra changes the directory
              Example(files={MAIN: """
                  import subprocess
@@ -161,7 +161,7 @@ def _cwd_fix(source: PythonSource, call) -> Optional[Fix]:
                  @hydra.main(config_path='../config', config_name='config', version_base='1.1')
                  def main(cfg):
                      subprocess.run([sys.executable, '-m', 'src.train'], check=True)
-                 """}, line=6, message="version_base below 1.2"),
+                 """}, line=8, message="version_base below 1.2"),
              # version_base=None, but the config asks for the directory change
              Example(files={MAIN: """
                  import subprocess
@@ -177,7 +177,7 @@ def _cwd_fix(source: PythonSource, call) -> Optional[Fix]:
                      hydra:
                        job:
                          chdir: true
-                     """, "config/runs/r1.yaml": "run_id: r1\n"}, line=6, message="hydra.job.chdir: true"),
+                     """, "config/runs/r1.yaml": "run_id: r1\n"}, line=8, message="hydra.job.chdir: true"),
              # a child started as a script by a relative path, from Hydra's output directory
              Example(files={MAIN: """
                  import subprocess
@@ -187,7 +187,7 @@ def _cwd_fix(source: PythonSource, call) -> Optional[Fix]:
                  @hydra.main(config_path='../config', config_name='config')
                  def main(cfg):
                      subprocess.run(['python', 'src/train.py', f'run={cfg.run}'], check=True)
-                 """, "src/train.py": "print('train')\n"}, line=5, message="can't open file")],
+                 """, "src/train.py": "print('train')\n"}, line=7, message="can't open file")],
     valid=[Example(files={MAIN: """
         import subprocess
         import hydra
@@ -304,9 +304,13 @@ def hydra_cwd_subprocess(bundle: Bundle) -> Iterator[Hit]:
     changes = by_config if by_config is not None else by_version
     if not changes:
         return
+    # The finding sits on the launch: that call is the line of the traceback (the child exits
+    # non-zero) and the one a local repair (cwd=) changes; the decorator is named as the reason.
+    at = source.span(found[1]).line
     why = ("the composed config sets `hydra.job.chdir: true`" if by_config else
-           "`@hydra.main` has no version_base" if keyword_argument(found[1].decorator, "version_base") is None else
-           "`@hydra.main` asks for version_base below 1.2")
+           f"`@hydra.main` (line {at}) has no version_base"
+           if keyword_argument(found[1].decorator, "version_base") is None else
+           f"`@hydra.main` (line {at}) asks for version_base below 1.2")
     fix = "Pass version_base=None and cwd=hydra.utils.get_original_cwd()" if not by_config else \
         "Pass cwd=hydra.utils.get_original_cwd()"
     edit = _version_base_fix(source, found[1]) if by_config is None else None
@@ -319,20 +323,18 @@ def hydra_cwd_subprocess(bundle: Bundle) -> Iterator[Hit]:
         command = call.positional(0) or call.keyword("args")
         if command is None:
             continue
-        line = source.span(call.node).line
         script = relative_scripts.get(id(call.node))
         if script is not None:
-            yield Hit(MAIN, f"{why}, so Hydra changes the working directory before main runs, and the child "
-                            f"started at line {line} names its script by the relative path `{script.target}`, which "
-                            f"does not exist there (\"can't open file\"). {fix}", found[1],
-                      end_line=source.span(call.node).end_line, fix=edit or partial(_cwd_fix, source, call))
+            yield Hit(MAIN, f"the child started here names its script by the relative path `{script.target}`, "
+                            f"and {why}, so Hydra changes the working directory before main runs: the script does "
+                            f"not exist there (\"can't open file\"). {fix}", call.node,
+                      fix=edit or partial(_cwd_fix, source, call))
             return
         if child_finds_src(index, call):
             continue
         value = resolve(index, command, call.scope)
         if id(value) in child_modules or any(l.scope is call.scope for l in launches(source)):
-            yield Hit(MAIN, f"{why}, so Hydra changes the working directory before main runs, and the "
-                            f"`python -m src.…` child started at line {line} has no cwd=: it cannot import src. "
-                            f"{fix}", found[1], end_line=source.span(call.node).end_line,
-                      fix=edit or partial(_cwd_fix, source, call))
+            yield Hit(MAIN, f"the `python -m src.…` child started here has no cwd=, and {why}, so Hydra "
+                            f"changes the working directory before main runs: the child cannot import src. "
+                            f"{fix}", call.node, fix=edit or partial(_cwd_fix, source, call))
             return
