@@ -27,7 +27,7 @@ def engine_consequence(code: str) -> str:
 FAMILIES = {
     "LAY": "Layout", "PY": "Executability", "DEP": "Dependencies", "PH": "Placeholders and completeness",
     "OUT": "Stdout contract", "CLI": "Command-line contracts", "RUN": "Orchestration", "FIG": "Figures",
-    "CKPT": "Checkpoints", "SPEC": "Premature specialisation", "CFG": "Configuration consistency",
+    "CKPT": "Checkpoints", "DATA": "Data pipeline", "SPEC": "Premature specialisation", "CFG": "Configuration consistency",
     "DRV": "Derived versus base", "HYD": "Hydra, modes, run configs", "WB": "WandB", "EVAL": "Evaluation outputs",
 }
 

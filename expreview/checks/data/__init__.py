@@ -1,0 +1,2 @@
+"""DATA: the data pipeline between a dataset and the model: rows that a DataLoader's collator can
+batch (collate)."""
