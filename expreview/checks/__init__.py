@@ -36,6 +36,7 @@ RULE_MODULES = {
     "PH005": "ph.leftovers",
     "PY001": "py.names", "PY002": "py.names", "PY003": "py.names", "PY004": "py.names", "PY005": "py.names",
     "PY006": "py.contracts", "PY007": "py.contracts", "PY008": "py.api_names", "PY009": "py.contracts",
+    "PY010": "py.format_fields",
     "RUN001": "run.paths", "RUN002": "run.plan", "RUN003": "run.plan", "RUN004": "run.paths",
     "RUN005": "run.pipes", "RUN006": "run.evaluate", "RUN007": "run.hydra_cwd", "RUN008": "run.results_dir",
     "SPEC001": "spec", "SPEC002": "spec",
