@@ -14,7 +14,6 @@ import libcst as cst
 from expreview.bundle import Bundle
 from expreview.facts.bundle_defs import calls_by_node
 from expreview.facts.hydra_config import CONFIG_NAMES, base_config, config_roots, merged_configs, root_path
-from expreview.facts.run_trees import run_trees
 from expreview.facts.tokenized_rows import RaggedRows, ragged_rows
 from expreview.facts.values import resolve
 from expreview.findings import CRASH, ERROR, WARNING
@@ -69,8 +68,12 @@ def _config_values(bundle: Bundle, source: PythonSource, name: str, scope: Optio
     if base is None and parts[0] not in CONFIG_NAMES:
         return None
     path = (base or ()) + tuple(parts[1:])
+    if base_config(bundle) is None:
+        return None  # no config.yaml: nothing for Hydra to compose, and no reason to import it
+    from expreview.facts.run_trees import run_trees  # Hydra's composition, only where there is a config
+
     composed = run_trees(bundle)
-    trees = composed.all() if composed is not None else (merged_configs(bundle) if base_config(bundle) else [])
+    trees = composed.all() if composed is not None else merged_configs(bundle)
     values = set()
     for tree in trees:
         node: Any = tree
