@@ -39,6 +39,7 @@ RULE_MODULES = {
     "PY010": "py.format_fields",
     "RUN001": "run.paths", "RUN002": "run.plan", "RUN003": "run.plan", "RUN004": "run.paths",
     "RUN005": "run.pipes", "RUN006": "run.evaluate", "RUN007": "run.hydra_cwd", "RUN008": "run.results_dir",
+    "RUN009": "run.hydra_cwd",
     "SPEC001": "spec", "SPEC002": "spec",
     "TPL001": "tpl.dockerfile", "TPL002": "tpl.validation", "TPL003": "tpl.wandb_project",
     "WB001": "wb.train_logging", "WB002": "wb.metric_keys", "WB003": "wb.run_address",

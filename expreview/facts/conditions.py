@@ -51,7 +51,10 @@ def caught(source: PythonSource, stmt: int, scope: Optional[Function], names: It
     index = source.index
     for statement in _enclosing(source, stmt, (cst.Try,), scope):
         assert isinstance(statement, cst.Try)
-        body_last = index.stmt_of.get(id(statement.body.body[-1]), -1) if statement.body.body else -1
+        last = statement.body.body[-1] if statement.body.body else None
+        if isinstance(last, cst.SimpleStatementLine):  # the index numbers its small statements, not the line
+            last = last.body[-1]
+        body_last = index.stmt_of.get(id(last), -1) if last is not None else -1
         body_last = index.last_inside.get(body_last, body_last)
         if stmt > body_last:
             continue  # in a handler, `else` or `finally`: not protected by the handlers
