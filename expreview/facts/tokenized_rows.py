@@ -201,6 +201,10 @@ def _mapped(source: PythonSource, call: cst.Call, scope: Optional[Function]) -> 
     batched = _literal(_keyword(call, "batched")) is True
     if isinstance(given, cst.Call) and dotted_name(given.func).endswith("partial") and given.args:
         given = given.args[0].value
+    if isinstance(given, cst.Lambda) and isinstance(given.body, cst.Call) and isinstance(given.body.func, cst.Name) \
+            and given.params.params and given.body.args \
+            and dotted_name(given.body.args[0].value) == given.params.params[0].name.value:
+        given = given.body.func  # `lambda e: tokenise(e, tokenizer, cfg)`: the rows are tokenise's
     if isinstance(given, cst.Name):
         fn = _function(source, given.value, scope)
     elif isinstance(given, cst.Attribute) and dotted_name(given.value) == "self":

@@ -18,7 +18,7 @@ from expreview.facts.tokenized_rows import RaggedRows, ragged_rows
 from expreview.facts.values import resolve
 from expreview.findings import CRASH, ERROR, WARNING
 from expreview.rule import Example, Hit, rule
-from expreview.sources.index import Call, Function, dotted_name
+from expreview.sources.index import Call, Function, dotted_name, iter_subtree, string_value
 from expreview.sources.pyfile import PythonSource
 
 NOTHING, INPUTS = "nothing", "inputs"
@@ -50,11 +50,46 @@ def _collator(source: PythonSource, loader: Call) -> Optional[tuple[str, str, cs
         head, _, rest = name.partition(".")
         qualified = aliases.get(head, head) + ("." + rest if rest else "")
     last = qualified.rsplit(".", 1)[-1]
+    if isinstance(value, cst.Call) and name in source.index.classes:
+        base = _delegated_base(source, source.index.classes[name])
+        if base is None:
+            return None
+        return _COLLATORS[base], f"{name} (a {base})", value
     if not qualified.startswith("transformers.") or last not in _COLLATORS:
         return None  # the bundle's own collate function, or one this rule does not model
     if isinstance(value, cst.Call) != (last[0].isupper()):
         return None  # a class passed uncalled, or a function called: not a collator of rows
     return _COLLATORS[last], last, value
+
+
+def _delegated_base(source: PythonSource, cls: cst.ClassDef) -> Optional[str]:
+    """The transformers collator a bundle subclass batches with: its one base, when the class
+    changes nothing of how rows are padded. It may set itself up (`__init__`) and may wrap
+    `__call__` to take string fields out, as long as the wrapper hands the rows to
+    `super().__call__` and never names `labels` or pads anything itself."""
+    if len(cls.bases) != 1:
+        return None
+    aliases = source.index.aliases(None)
+    head, _, rest = dotted_name(cls.bases[0].value).partition(".")
+    base = (aliases.get(head, head) + ("." + rest if rest else "")).rsplit(".", 1)
+    if len(base) != 2 or not base[0].startswith("transformers") or base[1] not in _COLLATORS:
+        return None
+    for statement in cls.body.body:
+        if not isinstance(statement, cst.FunctionDef) or statement.name.value == "__init__":
+            continue
+        if statement.name.value in ("torch_call", "numpy_call", "tf_call", "_torch_collate_batch"):
+            return None
+        if statement.name.value == "__call__":
+            nodes = list(iter_subtree(statement.body))
+            delegates = any(isinstance(n, cst.Call) and dotted_name(n.func) == "super.__call__" for n in nodes) or any(
+                isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "__call__"
+                and isinstance(n.func.value, cst.Call) and dotted_name(n.func.value.func) == "super" for n in nodes)
+            touches = any(string_value(n) in ("labels", "label") for n in nodes
+                          if isinstance(n, (cst.SimpleString, cst.ConcatenatedString))) or any(
+                isinstance(n, cst.Attribute) and n.attr.value in ("pad", "tokenizer") for n in nodes)
+            if not delegates or touches:
+                return None
+    return base[1]
 
 
 def _config_values(bundle: Bundle, source: PythonSource, name: str, scope: Optional[Function]) -> Optional[set]:
@@ -189,7 +224,32 @@ def _line(source: PythonSource, node: cst.CSTNode) -> int:
                          return tokenizer(example['text'], padding='max_length', max_length=64)
 
                      return RAW.map(short), RAW.map(padded)
-                 """}, line=7, message="come from `short`")],
+                 """}, line=7, message="come from `short`"),
+             # a subclass that only takes a string field out before the base batches the rows
+             Example(files={"src/preprocess.py": """
+                 from torch.utils.data import DataLoader
+                 from transformers import DataCollatorForLanguageModeling
+
+
+                 class AnswerCollator(DataCollatorForLanguageModeling):
+                     def __call__(self, examples):
+                         answers = [ex.pop('answer') for ex in examples]
+                         batch = super().__call__(examples)
+                         batch['answers'] = answers
+                         return batch
+
+
+                 def encode(example, tokenizer):
+                     enc = tokenizer(example['question'] + example['answer'], truncation=True)
+                     enc['labels'] = enc['input_ids'][:]
+                     enc['answer'] = example['answer']
+                     return enc
+
+
+                 def loader(raw, tokenizer):
+                     ds = raw.map(lambda e: encode(e, tokenizer))
+                     return DataLoader(ds, batch_size=4, collate_fn=AnswerCollator(tokenizer, mlm=False))
+                 """}, line=15, message="AnswerCollator (a DataCollatorForLanguageModeling)")],
     valid=[
         # padded to max_length in the tokenizer
         Example(files={"src/preprocess.py": """
@@ -287,6 +347,28 @@ def _line(source: PythonSource, node: cst.CSTNode) -> int:
 
                 return RAW.map(short), RAW.map(padded)
             """, "config/config.yaml": "training:\n  batch_size: 1\n"}),
+        # a subclass that pads the labels itself
+        Example(files={"src/preprocess.py": """
+            from torch.utils.data import DataLoader
+            from transformers import DataCollatorWithPadding
+
+
+            class LabelPadding(DataCollatorWithPadding):
+                def __call__(self, examples):
+                    longest = max(len(ex['labels']) for ex in examples)
+                    for ex in examples:
+                        ex['labels'] = ex['labels'] + [-100] * (longest - len(ex['labels']))
+                    return super().__call__(examples)
+
+
+            def loader(raw, tokenizer):
+                def encode(example):
+                    enc = tokenizer(example['text'], truncation=True)
+                    enc['labels'] = enc['input_ids'].copy()
+                    return enc
+
+                return DataLoader(raw.map(encode), batch_size=4, collate_fn=LabelPadding(tokenizer))
+            """}),
     ],
 )
 def collator_cannot_batch(bundle: Bundle) -> Iterator[Hit]:
@@ -336,7 +418,7 @@ def _finding(source: PythonSource, loader: Call, collator: tuple[str, str, cst.C
     field = extra[0]
     at = f"{source.path}:{_line(source, made)}"
     return Hit(rows.source.path, f"`{field}` written here copies the unpadded output of the tokenizer call at line "
-                                 f"{_line(rows.source, rows.tokenizer_call)}, and {name} ({at}) pads only the "
+                                 f"{_line(rows.source, rows.tokenizer_call)}, and {name} at {at} pads only the "
                                  f"tokenizer's own fields, so {batch} raises "
                                  f"{_ERRORS[INPUTS].format(field=field)}{unsure}. Pad in the tokenizer call "
                                  f"(padding=\"max_length\", with the labels' pad positions set to -100), use "
