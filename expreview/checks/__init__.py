@@ -17,7 +17,7 @@ RULE_MODULES = {
     "CFG001": "cfg.yaml_parse", "CFG002": "cfg.run_list", "CFG003": "cfg.yaml_numbers",
     "CFG004": "cfg.configured_names", "CFG005": "cfg.unused_keys", "CFG006": "cfg.config_paths",
     "CFG007": "cfg.run_variations", "CFG008": "cfg.struct_writes", "CFG009": "cfg.composition",
-    "CFG010": "cfg.same_runs",
+    "CFG010": "cfg.same_runs", "CFG011": "cfg.resolvers",
     "CKPT001": "ckpt", "CKPT002": "ckpt",
     "DATA001": "data.collate",
     "CLI001": "cli.main_flags", "CLI002": "cli.subprocess_contract", "CLI003": "cli.key_value",
