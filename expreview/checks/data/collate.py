@@ -29,6 +29,17 @@ _COLLATORS = {"DefaultDataCollator": NOTHING, "default_data_collator": NOTHING,
 _PADDED_BY_TOKENIZER = {"input_ids", "attention_mask", "token_type_ids", "special_tokens_mask"}
 _ERRORS = {NOTHING: "ValueError: expected sequence of length …",
            INPUTS: "ValueError: Unable to create tensor … (`{field}` in this case)"}
+# A module returning an unpadded split and a padded one, for the examples that unpack its result.
+_TWO_SPLITS = """
+def build(tokenizer):
+    def short(example):
+        return tokenizer(example['text'], truncation=True, max_length=64)
+
+    def padded(example):
+        return tokenizer(example['text'], padding='max_length', max_length=64)
+
+    return RAW.map(short), RAW.map(padded)
+"""
 _DEFAULT_COLLATE_ERROR = "RuntimeError: each element in list of batch should be of equal size"
 
 
@@ -215,16 +226,7 @@ def _line(source: PythonSource, node: cst.CSTNode) -> int:
                  def main(tokenizer):
                      train_ds, val_ds = build(tokenizer)
                      return DataLoader(train_ds, batch_size=16, shuffle=True)
-                 """, "src/preprocess.py": """
-                 def build(tokenizer):
-                     def short(example):
-                         return tokenizer(example['text'], truncation=True, max_length=64)
-
-                     def padded(example):
-                         return tokenizer(example['text'], padding='max_length', max_length=64)
-
-                     return RAW.map(short), RAW.map(padded)
-                 """}, line=7, message="come from `short`"),
+                 """, "src/preprocess.py": _TWO_SPLITS}, line=7, message="come from `short`"),
              # a subclass that only takes a string field out before the base batches the rows
              Example(files={"src/preprocess.py": """
                  from torch.utils.data import DataLoader
@@ -337,16 +339,7 @@ def _line(source: PythonSource, node: cst.CSTNode) -> int:
             def main(cfg, tokenizer):
                 train_ds, val_ds = build(tokenizer)
                 return DataLoader(val_ds, batch_size=16), DataLoader(train_ds, batch_size=cfg.training.batch_size)
-            """, "src/preprocess.py": """
-            def build(tokenizer):
-                def short(example):
-                    return tokenizer(example['text'], truncation=True, max_length=64)
-
-                def padded(example):
-                    return tokenizer(example['text'], padding='max_length', max_length=64)
-
-                return RAW.map(short), RAW.map(padded)
-            """, "config/config.yaml": "training:\n  batch_size: 1\n"}),
+            """, "src/preprocess.py": _TWO_SPLITS, "config/config.yaml": "training:\n  batch_size: 1\n"}),
         # a subclass that pads the labels itself
         Example(files={"src/preprocess.py": """
             from torch.utils.data import DataLoader
