@@ -131,8 +131,12 @@ def _config_values(bundle: Bundle, source: PythonSource, name: str, scope: Optio
     return values or None
 
 
-def _batch_size(bundle: Bundle, source: PythonSource, loader: Call) -> Optional[str]:
-    """"sure: N", "unknown", or None when the loader batches one row at a time (or a sampler decides)."""
+_UNKNOWN_SIZE = 0  # a batch size the rule cannot read (it may be 1)
+
+
+def _batch_size(bundle: Bundle, source: PythonSource, loader: Call) -> Optional[int]:
+    """The loader's batch size when it is above 1, _UNKNOWN_SIZE when it cannot be read, None when
+    the loader batches one row at a time (or a sampler decides)."""
     if loader.keyword("batch_sampler") is not None:
         return None
     given = loader.keyword("batch_size") or loader.positional(1)
@@ -140,13 +144,13 @@ def _batch_size(bundle: Bundle, source: PythonSource, loader: Call) -> Optional[
         return None  # DataLoader's default batch size is 1
     value = resolve(source.index, given, loader.scope)
     if isinstance(value, cst.Integer):
-        return f"sure: {value.value}" if int(value.value) > 1 else None
+        return int(value.value) if int(value.value) > 1 else None
     name = dotted_name(value)
     values = _config_values(bundle, source, name, loader.scope) if name else None
     if values is not None and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         largest = max(values)
-        return f"sure: {largest}" if largest > 1 else None
-    return "unknown"
+        return largest if largest > 1 else None
+    return _UNKNOWN_SIZE
 
 
 def _line(source: PythonSource, node: cst.CSTNode) -> int:
@@ -390,12 +394,12 @@ def collator_cannot_batch(bundle: Bundle) -> Iterator[Hit]:
                 yield hit
 
 
-def _finding(source: PythonSource, loader: Call, collator: tuple[str, str, cst.CSTNode], size: str,
+def _finding(source: PythonSource, loader: Call, collator: tuple[str, str, cst.CSTNode], size: int,
              rows: RaggedRows) -> Optional[Hit]:
     pads, name, made = collator
     where_rows = f"{rows.source.path}:{_line(rows.source, rows.tokenizer_call)}"
-    batch = f"a batch of {size[6:]} rows" if size.startswith("sure") else "a batch of more than one row"
-    severity = None if size.startswith("sure") else WARNING
+    batch = f"a batch of {size} rows" if size != _UNKNOWN_SIZE else "a batch of more than one row"
+    severity = None if size != _UNKNOWN_SIZE else WARNING
     unsure = "" if severity is None else " (the batch size is not read from a literal or the config; at 1 this cannot fail)"
     if pads == NOTHING:
         fields = ", ".join(f"`{f}`" for f in rows.ragged)
