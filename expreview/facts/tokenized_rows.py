@@ -2,8 +2,9 @@
 fields vary in length from row to row (the tokenizer did not pad them) and where each one is
 written. Followed back from an expression (a DataLoader's dataset) through names assigned in the
 same function, `self.` attributes assigned once in the class, row-preserving methods (`select`,
-`shuffle`, `filter`, `with_format`, …), split subscripts, and the returns of functions of the same
-file. Anything else is unknown (None): the rules built on it stay silent then."""
+`shuffle`, `filter`, `with_format`, …), split subscripts, tuple items, and the returns of the
+bundle functions a call reaches (facts.bundle_defs). An assignment under an `if` counts only when
+the value before it agrees. Anything else is unknown (None): the rules built on it stay silent."""
 from __future__ import annotations
 
 import re
@@ -14,6 +15,7 @@ import libcst as cst
 
 from expreview.bundle import Bundle
 from expreview.facts.bundle_defs import calls_by_node, resolve_callee
+from expreview.facts.conditions import under_branch
 from expreview.facts.values import resolve
 from expreview.sources.index import Function, dotted_name, string_value
 from expreview.sources.pyfile import PythonSource
@@ -50,7 +52,15 @@ def ragged_rows(bundle: Bundle, source: PythonSource, expr: cst.CSTNode, scope: 
         return ragged_rows(bundle, source, items[element], scope, before, depth + 1)
     if isinstance(expr, cst.Name):
         found = _last_assignment(source, expr.value, scope, before)
-        return ragged_rows(bundle, source, found[0], found[1], found[2], depth + 1, found[3]) if found else None
+        if found is None:
+            return None
+        rows = ragged_rows(bundle, source, found[0], found[1], found[2], depth + 1, found[3])
+        if rows is not None and under_branch(source, found[2], scope):
+            # An assignment under an `if` may not have run: the value before it must agree.
+            earlier = ragged_rows(bundle, source, expr, scope, found[2], depth + 1, element)
+            if earlier is None or earlier.ragged.keys() != rows.ragged.keys():
+                return None
+        return rows
     if element is not None and not isinstance(expr, cst.Call):
         return None
     if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":

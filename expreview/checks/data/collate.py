@@ -316,6 +316,24 @@ def _line(source: PythonSource, node: cst.CSTNode) -> int:
                 c = DataLoader(ds2, batch_size=8)
                 return a, b, c
             """}),
+        # padded on one branch, unpadded on the other: which one runs is not known
+        Example(files={"src/preprocess.py": """
+            from torch.utils.data import DataLoader
+
+
+            def loader(ds, tokenizer, fixed):
+                def tok(example):
+                    return tokenizer(example['text'], truncation=True)
+
+                def tok_padded(example):
+                    return tokenizer(example['text'], padding='max_length', max_length=64)
+
+                if fixed:
+                    ds = ds.map(tok_padded)
+                else:
+                    ds = ds.map(tok)
+                return DataLoader(ds, batch_size=8)
+            """}),
         # labels rewritten after the copy, and a later map the rule does not follow
         Example(files={"src/preprocess.py": """
             from torch.utils.data import DataLoader
