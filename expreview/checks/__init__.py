@@ -19,7 +19,7 @@ RULE_MODULES = {
     "CFG007": "cfg.run_variations", "CFG008": "cfg.struct_writes", "CFG009": "cfg.composition",
     "CFG010": "cfg.same_runs", "CFG011": "cfg.resolvers",
     "CKPT001": "ckpt", "CKPT002": "ckpt",
-    "DATA001": "data.collate",
+    "DATA001": "data.collate", "DATA002": "data.dataset_configs",
     "CLI001": "cli.main_flags", "CLI002": "cli.subprocess_contract", "CLI003": "cli.key_value",
     "DEP001": "dep.pyproject", "DEP002": "dep.imports", "DEP003": "dep.imports", "DEP004": "dep.imports",
     "DRV001": "drv.missing", "DRV002": "drv.truncated", "DRV003": "drv.unchanged",

@@ -7,18 +7,18 @@ DataCollatorForLanguageModeling pad only the tokenizer's own fields (tokenizer.p
 rows of different lengths then raises, the first time the training loop draws a batch."""
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional
+from typing import Iterator, Optional
 
 import libcst as cst
 
 from expreview.bundle import Bundle
 from expreview.facts.bundle_defs import calls_by_node
-from expreview.facts.hydra_config import CONFIG_NAMES, base_config, config_roots, merged_configs, root_path
+from expreview.facts.config_values import config_values
 from expreview.facts.tokenized_rows import RaggedRows, ragged_rows
 from expreview.facts.values import resolve
 from expreview.findings import CRASH, ERROR, WARNING
 from expreview.rule import Example, Hit, rule
-from expreview.sources.index import Call, Function, dotted_name, iter_subtree, string_value
+from expreview.sources.index import Call, dotted_name, iter_subtree, string_value
 from expreview.sources.pyfile import PythonSource
 
 NOTHING, INPUTS = "nothing", "inputs"
@@ -103,34 +103,6 @@ def _delegated_base(source: PythonSource, cls: cst.ClassDef) -> Optional[str]:
     return base[1]
 
 
-def _config_values(bundle: Bundle, source: PythonSource, name: str, scope: Optional[Function]) -> Optional[set]:
-    """The values of a config path (`cfg.training.batch_size`, `self.cfg.…`) in every run's config."""
-    parts = name.split(".")
-    if parts[0] == "self":
-        parts = parts[1:]
-    if not parts:
-        return None
-    base = root_path(source, parts[0], scope, config_roots(source, tuple(bundle.python_files())))
-    if base is None and parts[0] not in CONFIG_NAMES:
-        return None
-    path = (base or ()) + tuple(parts[1:])
-    if base_config(bundle) is None:
-        return None  # no config.yaml: nothing for Hydra to compose, and no reason to import it
-    from expreview.facts.run_trees import run_trees  # Hydra's composition, only where there is a config
-
-    composed = run_trees(bundle)
-    trees = composed.all() if composed is not None else merged_configs(bundle)
-    values = set()
-    for tree in trees:
-        node: Any = tree
-        for key in path:
-            node = node.get(key) if isinstance(node, dict) else None
-        if node is None:
-            return None
-        values.add(node)
-    return values or None
-
-
 _UNKNOWN_SIZE = 0  # a batch size the rule cannot read (it may be 1)
 
 
@@ -146,7 +118,7 @@ def _batch_size(bundle: Bundle, source: PythonSource, loader: Call) -> Optional[
     if isinstance(value, cst.Integer):
         return int(value.value) if int(value.value) > 1 else None
     name = dotted_name(value)
-    values = _config_values(bundle, source, name, loader.scope) if name else None
+    values = config_values(bundle, source, name, loader.scope) if name else None
     if values is not None and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         largest = max(values)
         return largest if largest > 1 else None
