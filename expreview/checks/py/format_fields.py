@@ -141,9 +141,10 @@ def format_field_unfilled(bundle: Bundle) -> Iterator[Hit]:
     calls = [(s, c, k) for s in sources for c in s.index.calls if (k := _keyword_call(c)) is not None]
     if not calls:
         return
-    # Candidate templates: plain literals with at least one field, outside docstrings.
+    # Candidate templates: plain literals with at least one field, outside docstrings, in the files
+    # of the calls (a call's templates are looked for in its own file).
     literals: list[tuple[PythonSource, StringLit, list[tuple[str, str]]]] = []
-    for source in sources:
+    for source in {id(s): s for s, _, _ in calls}.values():
         bare = _docstrings(source)
         for lit in source.index.strings:
             if "{" not in lit.value or id(lit.node) in bare or not _is_template(lit.node):
