@@ -43,6 +43,12 @@ def build(tokenizer):
 _DEFAULT_COLLATE_ERROR = "RuntimeError: each element in list of batch should be of equal size"
 
 
+def _qualified(source: PythonSource, name: str, scope) -> str:
+    """`name` with its first part resolved through the imports seen from `scope`."""
+    head, _, rest = name.partition(".")
+    return source.index.aliases(scope).get(head, head) + ("." + rest if rest else "")
+
+
 def _collator(source: PythonSource, loader: Call) -> Optional[tuple[str, str, cst.CSTNode]]:
     """(what it pads, its name, where it is made) for the DataLoader's collate_fn, when known."""
     given = loader.keyword("collate_fn")
@@ -57,9 +63,7 @@ def _collator(source: PythonSource, loader: Call) -> Optional[tuple[str, str, cs
         call = calls_by_node(source).get(id(value))
         qualified = call.qualname if call is not None else name
     else:
-        aliases = source.index.aliases(loader.scope)
-        head, _, rest = name.partition(".")
-        qualified = aliases.get(head, head) + ("." + rest if rest else "")
+        qualified = _qualified(source, name, loader.scope)
     last = qualified.rsplit(".", 1)[-1]
     if isinstance(value, cst.Call) and name in source.index.classes:
         base = _delegated_base(source, source.index.classes[name])
@@ -80,9 +84,7 @@ def _delegated_base(source: PythonSource, cls: cst.ClassDef) -> Optional[str]:
     `super().__call__` and never names `labels` or pads anything itself."""
     if len(cls.bases) != 1:
         return None
-    aliases = source.index.aliases(None)
-    head, _, rest = dotted_name(cls.bases[0].value).partition(".")
-    base = (aliases.get(head, head) + ("." + rest if rest else "")).rsplit(".", 1)
+    base = _qualified(source, dotted_name(cls.bases[0].value), None).rsplit(".", 1)
     if len(base) != 2 or not base[0].startswith("transformers") or base[1] not in _COLLATORS:
         return None
     for statement in cls.body.body:

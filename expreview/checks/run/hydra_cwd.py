@@ -431,7 +431,11 @@ def _original_dir(expr: cst.CSTNode) -> bool:
 
 
 def _bundle_file(template: str, paths: list[str]) -> Optional[str]:
-    """The first bundle file the path names (or a file under the directory it names)."""
+    """The first bundle file the path names (or a file under the directory it names). Its first
+    segment must be written out (`config/…`): a path that starts with a value could be anywhere."""
+    first = template.strip("/").split("/", 1)[0]
+    if not first or "{" in first or first in (".", ".."):
+        return None
     pattern = re.compile("".join("[^/]+" if part.startswith("{") else re.escape(part)
                                  for part in re.split(r"(\{[^{}]*\})", template.strip("/"))) + "(/.*)?$")
     return next((p for p in paths if pattern.match(p)), None)
