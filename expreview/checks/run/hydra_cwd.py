@@ -546,6 +546,8 @@ def _bundle_file(template: str, paths: list[str]) -> Optional[str]:
                     extra = OmegaConf.load(f'config/runs/{cfg.run}.yaml')
                 except FileNotFoundError:
                     extra = None
+                # a path that starts with a value: where it points is not known
+                other = OmegaConf.load(f'{cfg.config_dir}/runs/{cfg.run}.yaml')
             """, "config/runs/r1.yaml": "run_id: r1\n"}),
         Example(files={MAIN: """
             import subprocess
