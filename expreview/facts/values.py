@@ -52,6 +52,17 @@ def _calls_by_tail(source: PythonSource) -> dict[str, list[Call]]:
     return out
 
 
+def calls_named(source: PythonSource, last: str) -> list[Call]:
+    """The file's calls whose callee's name ends with `last` (`format` for `template.format(...)`),
+    or with a name an import binds to something called `last` (`DataLoader as DL`), in order, from
+    the table built once per file."""
+    table = _calls_by_tail(source)
+    tails = {last} | {imp.alias for imp in source.index.imports if imp.qualified.rsplit(".", 1)[-1] == last}
+    if len(tails) == 1:
+        return table.get(last, [])
+    return sorted((c for t in tails for c in table.get(t, [])), key=lambda c: (c.stmt, source.span(c.node).column))
+
+
 def argument(call: Call, fn: Function, param: str) -> Optional[cst.CSTNode]:
     """What `call` passes for `fn`'s parameter `param`."""
     if param not in fn.params:

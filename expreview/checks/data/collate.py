@@ -15,7 +15,7 @@ from expreview.bundle import Bundle
 from expreview.facts.bundle_defs import calls_by_node
 from expreview.facts.config_values import config_values
 from expreview.facts.tokenized_rows import RaggedRows, ragged_rows
-from expreview.facts.values import resolve
+from expreview.facts.values import calls_named, resolve
 from expreview.findings import CRASH, ERROR, WARNING
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import Call, dotted_name, iter_subtree, string_value
@@ -365,8 +365,8 @@ def collator_cannot_batch(bundle: Bundle) -> Iterator[Hit]:
     for source in bundle.python_files():
         if not source.ok:
             continue
-        for loader in source.index.calls:
-            if not loader.qualname.endswith("DataLoader") or not loader.qualname.startswith("torch."):
+        for loader in calls_named(source, "DataLoader"):
+            if not loader.qualname.startswith("torch."):
                 continue
             dataset = loader.positional(0) or loader.keyword("dataset")
             if dataset is None:

@@ -15,7 +15,7 @@ import libcst as cst
 from expreview.bundle import Bundle
 from expreview.facts.conditions import under_branch
 from expreview.facts.config_values import config_values
-from expreview.facts.values import resolve
+from expreview.facts.values import calls_named, resolve
 from expreview.findings import CRASH, ERROR
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import dotted_name, string_value
@@ -93,7 +93,7 @@ def dataset_config_missing(bundle: Bundle) -> Iterator[Hit]:
     for source in bundle.python_files():
         if not source.ok:
             continue
-        for call in source.index.calls:
+        for call in calls_named(source, "load_dataset"):
             if call.qualname != "datasets.load_dataset":
                 continue
             path = call.positional(0) or call.keyword("path")
@@ -103,7 +103,7 @@ def dataset_config_missing(bundle: Bundle) -> Iterator[Hit]:
                 continue  # **kwargs may hold the configuration name
             if under_branch(source, call.stmt, call.scope) and any(
                     other.scope is call.scope and (other.positional(1) is not None or other.keyword("name") is not None)
-                    for other in source.index.calls if other.qualname == "datasets.load_dataset"):
+                    for other in calls_named(source, "load_dataset") if other.qualname == "datasets.load_dataset"):
                 continue  # the other branch passes a configuration: this one is the fallback for none
             ids = _dataset_ids(bundle, source, path, call.scope)
             if not ids:

@@ -14,7 +14,7 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from expreview.bundle import Bundle
-from expreview.facts.values import resolve
+from expreview.facts.values import calls_named, resolve
 from expreview.findings import CRASH, ERROR
 from expreview.rule import Example, Hit, rule
 from expreview.sources.index import Call, StringLit, string_value
@@ -138,7 +138,7 @@ def _message(path_line: str, keywords: frozenset[str], unfilled: list[str]) -> s
 )
 def format_field_unfilled(bundle: Bundle) -> Iterator[Hit]:
     sources = [s for s in bundle.python_files() if s.ok]
-    calls = [(s, c, k) for s in sources for c in s.index.calls if (k := _keyword_call(c)) is not None]
+    calls = [(s, c, k) for s in sources for c in calls_named(s, "format") if (k := _keyword_call(c)) is not None]
     if not calls:
         return
     # Candidate templates: plain literals with at least one field, outside docstrings, in the files
@@ -153,8 +153,8 @@ def format_field_unfilled(bundle: Bundle) -> Iterator[Hit]:
             if fields:
                 literals.append((source, lit, fields))
     # A literal that some format call is called on is that call's template, and no other's.
-    receivers = {id(resolve(s.index, c.node.func.value, c.scope)) for s in sources for c in s.index.calls
-                 if c.method == "format" and isinstance(c.node.func, cst.Attribute)}
+    receivers = {id(resolve(s.index, c.node.func.value, c.scope)) for s in sources for c in calls_named(s, "format")
+                 if isinstance(c.node.func, cst.Attribute)}
     reported: set[int] = set()
     for source, call, keywords in calls:
         assert isinstance(call.node.func, cst.Attribute)
