@@ -13,7 +13,7 @@ import libcst as cst
 
 from expreview.bundle import Bundle
 from expreview.facts.bundle_defs import resolved_calls
-from expreview.facts.values import resolve
+from expreview.facts.values import own_returns, resolve
 from expreview.sources.index import Function, dotted_name, iter_children, string_value
 from expreview.sources.pyfile import PythonSource
 
@@ -52,14 +52,7 @@ def _arguments_for(source: PythonSource, fn: Function, param: str) -> Iterator[t
 
 def _returns(fn: cst.FunctionDef) -> list[cst.BaseExpression]:
     """The values `fn` itself returns (not those of functions or lambdas defined in it)."""
-    out = []
-    stack: list[cst.CSTNode] = [fn.body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Return) and node.value is not None:
-            out.append(node.value)
-        stack.extend(c for c in iter_children(node) if not isinstance(c, (cst.FunctionDef, cst.Lambda, cst.ClassDef)))
-    return out
+    return [r.value for r in own_returns(fn) if r.value is not None]
 
 
 def may_hold(source: PythonSource, expr: cst.CSTNode, scope: Optional[Function], test: Test, depth: int = 0,

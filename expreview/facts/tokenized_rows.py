@@ -16,8 +16,9 @@ import libcst as cst
 from expreview.bundle import Bundle
 from expreview.facts.bundle_defs import calls_by_node, resolve_callee
 from expreview.facts.conditions import under_branch
-from expreview.facts.values import resolve
-from expreview.sources.index import Function, dotted_name, string_value
+from expreview.facts.literals import literal
+from expreview.facts.values import own_returns, resolve
+from expreview.sources.index import Function, dotted_name, encloses, keyword_argument, string_value
 from expreview.sources.pyfile import PythonSource
 
 # Dataset methods that keep each row's fields as they are (they pick, order or re-type rows).
@@ -84,7 +85,7 @@ def ragged_rows(bundle: Bundle, source: PythonSource, expr: cst.CSTNode, scope: 
     if fn is None:
         return None
     results = [ragged_rows(bundle, callee.source, value, fn, _stmt(callee.source, ret), depth + 1, element)
-               for ret in _returns(fn) if (value := ret.value) is not None]
+               for ret in own_returns(fn.node) if (value := ret.value) is not None]
     first = results[0] if results else None
     return first if first is not None and all(r is not None and r.ragged.keys() == first.ragged.keys()
                                               for r in results) else None
@@ -154,7 +155,8 @@ def _owner(fn: Function) -> Function:
 def _function(source: PythonSource, name: str, scope: Optional[Function]) -> Optional[Function]:
     """The def `name` visible from `scope`: nested in it or an enclosing function, else top-level."""
     for fn in source.index.functions:
-        if fn.name == name and fn.class_name is None and (fn.parent is None or _encloses(fn.parent, scope)):
+        if fn.name == name and fn.class_name is None and (
+                fn.parent is None or scope is not None and encloses(fn.parent, scope)):
             return fn
     return None
 
@@ -168,47 +170,13 @@ def _method(source: PythonSource, name: str, scope: Optional[Function]) -> Optio
     return None
 
 
-def _encloses(outer: Function, inner: Optional[Function]) -> bool:
-    while inner is not None:
-        if inner is outer:
-            return True
-        inner = inner.parent
-    return False
-
-
-def _returns(fn: Function) -> list[cst.Return]:
-    """The function's own returns (not those of defs or lambdas inside it)."""
-    out: list[cst.Return] = []
-
-    def walk(node: cst.CSTNode) -> None:
-        for child in node.children:
-            if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                continue
-            if isinstance(child, cst.Return):
-                out.append(child)
-            walk(child)
-
-    walk(fn.node.body)
-    return out
-
-
-def _literal(node: Optional[cst.CSTNode]) -> object:
-    """True/False/None, a string, or `...` for anything else."""
-    if node is None:
-        return None
-    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
-        return {"True": True, "False": False, "None": None}[node.value]
-    text = string_value(node)
-    return text if text is not None else ...
-
-
 def _mapped(source: PythonSource, call: cst.Call, scope: Optional[Function]) -> Optional[RaggedRows]:
     """The rows `dataset.map(fn, …)` makes, when `fn` tokenizes without padding."""
     given = next((a.value for a in call.args if a.keyword is None and not a.star), None)
-    given = given if given is not None else _keyword(call, "function")
+    given = given if given is not None else keyword_argument(call, "function")
     if given is None:
         return None
-    batched = _literal(_keyword(call, "batched")) is True
+    batched = literal(keyword_argument(call, "batched")) is True
     if isinstance(given, cst.Call) and dotted_name(given.func).endswith("partial") and given.args:
         given = given.args[0].value
     if isinstance(given, cst.Lambda) and isinstance(given.body, cst.Call) and isinstance(given.body.func, cst.Name) \
@@ -224,20 +192,16 @@ def _mapped(source: PythonSource, call: cst.Call, scope: Optional[Function]) -> 
     return _tokenized(source, fn, batched) if fn is not None else None
 
 
-def _keyword(call: cst.Call, name: str) -> Optional[cst.BaseExpression]:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return arg.value
-    return None
-
-
 def _unpadded(call: cst.Call, batched: bool) -> bool:
     """The tokenizer call leaves its rows at their own lengths: no padding, or padding to the
-    longest of a single example (a map that is not batched)."""
-    padding = _literal(_keyword(call, "padding"))
-    if padding in (None, False, "do_not_pad"):
+    longest of a single example (a map that is not batched). A padding it cannot read is not."""
+    given = keyword_argument(call, "padding")
+    if given is None:
         return True
-    return padding in (True, "longest") and not batched
+    padding = literal(given)
+    if padding is False or padding == "do_not_pad":
+        return True
+    return (padding is True or padding == "longest") and not batched
 
 
 def _tokenized(source: PythonSource, fn: Function, batched: bool) -> Optional[RaggedRows]:
@@ -247,7 +211,7 @@ def _tokenized(source: PythonSource, fn: Function, batched: bool) -> Optional[Ra
         return None
     tok = calls[0].node
     fields = [f for f in _TOKENIZER_FIELDS
-              if f != "attention_mask" or _literal(_keyword(tok, "return_attention_mask")) is not False]
+              if f != "attention_mask" or literal(keyword_argument(tok, "return_attention_mask")) is not False]
     # The name the tokenizer's result is bound to, when the call is a plain assignment's value.
     bound = None
     stmt = index.statements[calls[0].stmt] if 0 <= calls[0].stmt < len(index.statements) else None
@@ -268,7 +232,7 @@ def _tokenized(source: PythonSource, fn: Function, batched: bool) -> Optional[Ra
                 ragged[sub.key] = assign
             else:
                 ragged.pop(sub.key, None)  # rewritten: its shape is no longer the tokenizer's
-    returns = _returns(fn)
+    returns = own_returns(fn.node)
     if not returns:
         return None
     for ret in returns:

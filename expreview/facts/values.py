@@ -7,7 +7,7 @@ from typing import Callable, Iterable, Iterator, Optional, TypeVar
 import libcst as cst
 
 from expreview.facts.cache import source_fact
-from expreview.sources.index import Call, Function, Index
+from expreview.sources.index import Call, Function, Index, iter_children
 from expreview.sources.pyfile import PythonSource
 
 T = TypeVar("T")
@@ -49,6 +49,18 @@ def _calls_by_tail(source: PythonSource) -> dict[str, list[Call]]:
     out: dict[str, list[Call]] = {}
     for call in source.index.calls:
         out.setdefault(call.name.rsplit(".", 1)[-1], []).append(call)
+    return out
+
+
+def own_returns(fn: cst.FunctionDef) -> list[cst.Return]:
+    """The `return` statements of `fn` itself (not those of functions, lambdas or classes in it)."""
+    out = []
+    stack: list[cst.CSTNode] = [fn.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Return):
+            out.append(node)
+        stack.extend(c for c in iter_children(node) if not isinstance(c, (cst.FunctionDef, cst.Lambda, cst.ClassDef)))
     return out
 
 

@@ -92,17 +92,22 @@ def _delegated_base(source: PythonSource, cls: cst.ClassDef) -> Optional[str]:
             continue
         if statement.name.value in ("torch_call", "numpy_call", "tf_call", "_torch_collate_batch"):
             return None
-        if statement.name.value == "__call__":
-            nodes = list(iter_subtree(statement.body))
-            delegates = any(isinstance(n, cst.Call) and dotted_name(n.func) == "super.__call__" for n in nodes) or any(
-                isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "__call__"
-                and isinstance(n.func.value, cst.Call) and dotted_name(n.func.value.func) == "super" for n in nodes)
-            touches = any(string_value(n) in ("labels", "label") for n in nodes
-                          if isinstance(n, (cst.SimpleString, cst.ConcatenatedString))) or any(
-                isinstance(n, cst.Attribute) and n.attr.value in ("pad", "tokenizer") for n in nodes)
-            if not delegates or touches:
-                return None
+        if statement.name.value == "__call__" and not _only_delegates(statement):
+            return None
     return base[1]
+
+
+def _only_delegates(method: cst.FunctionDef) -> bool:
+    """`__call__` hands the rows to `super().__call__(…)` and never names labels, the tokenizer or
+    a pad call: whatever else it does (popping a string field), the base pads the rows."""
+    nodes = list(iter_subtree(method.body))
+    delegates = any(isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "__call__"
+                    and isinstance(n.func.value, cst.Call) and dotted_name(n.func.value.func) == "super"
+                    for n in nodes)
+    names_labels = any(isinstance(n, (cst.SimpleString, cst.ConcatenatedString)) and string_value(n) in ("labels", "label")
+                       for n in nodes)
+    pads = any(isinstance(n, cst.Attribute) and n.attr.value in ("pad", "tokenizer") for n in nodes)
+    return delegates and not names_labels and not pads
 
 
 _UNKNOWN_SIZE = 0  # a batch size the rule cannot read (it may be 1)

@@ -418,7 +418,10 @@ def _template(source: PythonSource, expr: cst.CSTNode, scope, original: bool = F
 
 
 def _original_dir(expr: cst.CSTNode) -> bool:
-    """`get_original_cwd()`, `Path(get_original_cwd())`, `to_absolute_path(".")`."""
+    """`get_original_cwd()`, `Path(get_original_cwd())`, `to_absolute_path(".")`: what Hydra calls
+    the original directory, which in a child is the directory it started in. Not
+    facts.child_env.names_original_dir: that also accepts `Path(__file__).parents[1]`, which is the
+    repository in any process, and is the repair RUN009 proposes."""
     if isinstance(expr, cst.Call):
         name = dotted_name(expr.func).rsplit(".", 1)[-1]
         if name == "get_original_cwd":
